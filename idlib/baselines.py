@@ -12,6 +12,7 @@ objective caches it), so it adds no counted work.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import scipy.optimize
@@ -99,7 +100,7 @@ def steepest_descent(
         status=status,
         message=message,
         outer_iterations=iterations,
-        work=objective.counts,
+        work=replace(objective.counts),
         wall_time_s=time.perf_counter() - start_time,
         path=path,
         losses=losses,
@@ -184,7 +185,7 @@ def newton_cg(
         status=status,
         message=message,
         outer_iterations=int(result.nit),
-        work=objective.counts,
+        work=replace(objective.counts),
         wall_time_s=time.perf_counter() - start_time,
         path=path,
         losses=losses,

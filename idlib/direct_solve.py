@@ -177,7 +177,12 @@ def _eigen_iteration(gamma: torch.Tensor, hankel: torch.Tensor, xtol: float, max
         update = update * sign[:, None]
         gamma = gamma.index_copy(0, index, update)
         iterations[index] += 1
-        settled = (update - current).norm(dim=1) <= xtol
+        # An eigenvector is determined only to about eps ‖B‖ / gap, where gap separates its
+        # eigenvalue from the others; steps below that floor are rounding, not progress.
+        others = eigenvalues.scatter(1, chosen[:, None], float("inf"))
+        gap = (others - eigenvalues.gather(1, chosen[:, None])).abs().amin(dim=1)
+        floor = 100 * torch.finfo(gamma.dtype).eps * eigenvalues.abs().amax(dim=1) / gap
+        settled = (update - current).norm(dim=1) <= torch.clamp(floor, min=xtol)
         active = active.index_put((index,), ~settled)
     return gamma, iterations, ~active
 
@@ -240,7 +245,9 @@ def direct_solve(
     params : the current point θ, tensors ``(B, r, 1, P)``.
     x : uniform grid, ``(N,)``, ``(N, 1)`` or ``(B, N, 1)``.
     y : targets, ``(N,)`` or ``(B, N)``.
-    xtol : the eigen-iteration stops when ``‖γ_{t+1} - γ_t‖₂ ≤ xtol`` (γ has unit norm).
+    xtol : the eigen-iteration stops when ``‖γ_{t+1} - γ_t‖₂ ≤ max(xtol, 100 eps ‖B‖₂ / gap)``
+        (γ has unit norm; ``gap`` separates the followed eigenvalue of ``B`` from the others,
+        so the second term is the rounding floor of the eigenvector).
     max_inner : maximum eigen-iterations per problem.
     root_tol : a root ``z`` counts as real when ``|Im z| ≤ root_tol |z|``.
 

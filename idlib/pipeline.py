@@ -37,9 +37,11 @@ KERNEL_NAME = "python3"  # the kernel of the running interpreter, whatever the n
 PROVENANCE_PACKAGES = ("idlib", "torch", "numpy", "scipy", "matplotlib", "papermill", "jupytext", "nbformat", "ipykernel")
 
 
-def discover_notebooks(only: list[str] | None = None) -> list[Path]:
-    """Return the jupytext sources ``notebooks/NN_*.py`` in order, filtered by prefix or name."""
-    sources = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.py"))
+def discover_notebooks(only: list[str] | None = None, notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
+    """Return the jupytext sources ``NN_*.py`` of ``notebook_dir`` in order, filtered by prefix or name."""
+    if not notebook_dir.is_dir():
+        raise ValueError(f"notebook folder {notebook_dir} does not exist; pass an existing folder")
+    sources = sorted(notebook_dir.glob("[0-9][0-9]_*.py"))
     if only:
         chosen = [path for path in sources if any(path.stem == key or path.stem.startswith(key) for key in only)]
         missing = [key for key in only if not any(path.stem == key or path.stem.startswith(key) for path in sources)]
@@ -94,14 +96,14 @@ def _failure_summary(error: Exception) -> str:
     return f"{where}: {ename}: {evalue}"
 
 
-def run_notebook(source: Path, parameters: dict, update_stored: bool) -> dict:
+def run_notebook(source: Path, parameters: dict, update_stored: bool, runs_dir: Path = RUNS_DIR) -> dict:
     """Execute one notebook; return its provenance record (status, parameters, time, failure)."""
     import jupytext
     import nbformat
     import papermill
 
-    executed_dir = RUNS_DIR / "executed"
-    input_dir = RUNS_DIR / "input"
+    executed_dir = runs_dir / "executed"
+    input_dir = runs_dir / "input"
     executed_dir.mkdir(parents=True, exist_ok=True)
     input_dir.mkdir(parents=True, exist_ok=True)
     notebook = jupytext.read(source)
@@ -111,7 +113,7 @@ def run_notebook(source: Path, parameters: dict, update_stored: bool) -> dict:
     declared = papermill.inspect_notebook(str(input_path))
     accepted = {key: value for key, value in parameters.items() if key in declared}
     executed_path = executed_dir / f"{source.stem}.ipynb"
-    record = {"notebook": source.name, "parameters": accepted, "executed_copy": str(executed_path.relative_to(REPOSITORY_ROOT))}
+    record = {"notebook": source.name, "parameters": accepted, "executed_copy": str(executed_path)}
     started = time.perf_counter()
     try:
         papermill.execute_notebook(
@@ -119,7 +121,7 @@ def run_notebook(source: Path, parameters: dict, update_stored: bool) -> dict:
             str(executed_path),
             parameters=accepted,
             kernel_name=KERNEL_NAME,
-            cwd=str(NOTEBOOK_DIR),
+            cwd=str(source.parent),
             progress_bar=False,
         )
     except Exception as error:  # papermill wraps kernel errors; any failure is reported, not raised
@@ -142,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default=None, help="torch device passed to the notebooks, for example cpu or cuda")
     parser.add_argument("--quick", action="store_true", help="run notebooks that have a quick mode in it")
     parser.add_argument("--seed", type=int, default=None, help="seed passed to the notebooks")
+    parser.add_argument("--notebook-dir", default=str(NOTEBOOK_DIR), help="folder of the NN_*.py notebooks (default: notebooks/)")
+    parser.add_argument("--runs-dir", default=str(RUNS_DIR), help="folder for the executed copies (default: runs/)")
     return parser
 
 
@@ -150,10 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     arguments = build_parser().parse_args(argv)
     try:
-        sources = discover_notebooks(arguments.only)
+        sources = discover_notebooks(arguments.only, Path(arguments.notebook_dir).expanduser().resolve())
     except ValueError as error:
         logger.error("%s", error)
         return 2
+    # Paths given on the command line are taken from the working folder, as a shell user expects.
+    if arguments.output_dir is not None:
+        arguments.output_dir = str(Path(arguments.output_dir).expanduser().resolve())
     output_root = resolve_output_dir(arguments.output_dir)
     parameters = {}
     if arguments.output_dir is not None:
@@ -173,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     records = []
     for source in sources:
         logger.info("running %s", source.name)
-        record = run_notebook(source, parameters, update_stored)
+        record = run_notebook(source, parameters, update_stored, Path(arguments.runs_dir).expanduser().resolve())
         records.append(record)
         if record["status"] == "ok":
             logger.info("  done in %.1f s", record["elapsed_s"])

@@ -141,6 +141,7 @@ for row in rows:
 # depend on the last digits of floating-point arithmetic.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 by_method = {row["method"]: row for row in rows}
 for method, row in by_method.items():
     print(f"{method:17s} outer iterations: {row['outer_iterations']:4d}  (paper: {row['paper_iterations']:4d})  "
