@@ -62,7 +62,7 @@ def steepest_descent(
         )
     objective.reset_counts()
     start_time = time.perf_counter()
-    theta = objective.as_parameter(theta0).clone()
+    theta = objective.check_start(theta0).clone()
     loss, gradient = objective.value_and_gradient(theta)
     path, losses, grad_norms = [theta.clone()], [loss], [float(gradient.norm())]
     threshold = gtol * grad_norms[0]
@@ -131,7 +131,7 @@ def newton_cg(
     _check_common(objective, gtol, max_iterations)
     objective.reset_counts()
     start_time = time.perf_counter()
-    theta = objective.as_parameter(theta0).clone()
+    theta = objective.check_start(theta0).clone()
     loss, gradient = objective.value_and_gradient(theta)
     path, losses, grad_norms = [theta.clone()], [loss], [float(gradient.norm())]
     threshold = gtol * grad_norms[0]

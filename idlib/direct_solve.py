@@ -302,6 +302,10 @@ def direct_solve(
     order = torch.argsort((~upper).to(torch.int64), dim=1, stable=True)
     chosen = roots.gather(1, order[:, :m])
     chosen = torch.where(paired[:, None], chosen, torch.ones_like(chosen))
+    # Two terms with (nearly) the same root give identical basis columns: their amplitudes are
+    # then not determined and the step would be arbitrary.
+    separation = (chosen[:, :, None] - chosen[:, None, :]).abs() + torch.eye(m, device=chosen.device) * float("inf")
+    distinct = (separation.amin(dim=(1, 2)) > math.sqrt(root_tol) * chosen.abs().amax(dim=1)) if m > 1 else torch.ones_like(paired)
     alpha = torch.log(chosen.abs()) / h[:, None]
     omega = torch.angle(chosen) / h[:, None]
     frequency_order = torch.argsort(omega, dim=1)
@@ -316,7 +320,7 @@ def direct_solve(
     new_params = AIONParams(*(torch.where(torch.isfinite(t), t, torch.zeros_like(t)) for t in new_params.tensors()))
     new_params = _nearest_representative(new_params, params)
 
-    succeeded = settled & paired & finite_values
+    succeeded = settled & paired & distinct & finite_values
     delta = AIONParams(*(
         torch.where(succeeded[:, None, None, None], t_new - t_old, torch.zeros_like(t_old))
         for t_new, t_old in zip(new_params.tensors(), params.tensors())
@@ -338,6 +342,12 @@ def direct_solve(
                 f"the stationary point has {int(n_upper[b])} complex-conjugate root pair(s) for {m} term(s): "
                 "some roots are real (pure exponentials or the Nyquist frequency), which no AION term "
                 "of this size represents; δ = 0"
+            )
+        elif not bool(distinct[b]):
+            status.append("colliding_terms")
+            message.append(
+                "two terms of the stationary point share a root (same rate and frequency), so their amplitudes "
+                "are not determined; fit a model with fewer terms; δ = 0"
             )
         elif not bool(finite_values[b]):
             status.append("overflow")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from .aion import AIONParams, as_batched_inputs, mse_loss
-from .data import check_targets
+from .data import check_exponent_range, check_targets
 from .report import WorkCounts
 
 
@@ -42,6 +42,10 @@ class Objective:
         if not bool(torch.isfinite(theta).all()):
             raise ValueError("theta contains NaN or infinite values; start from a finite point")
         return theta
+
+    def check_start(self, theta) -> torch.Tensor:
+        """Validate a starting point; subclasses add model-specific checks."""
+        return self.as_parameter(theta)
 
     def value(self, theta) -> float:
         theta = self.as_parameter(theta)
@@ -82,12 +86,23 @@ class AIONObjective(Objective):
         y = check_targets(y, x, template)
         if x.shape[0] != 1:
             raise ValueError(f"AIONObjective takes one problem, got x with batch size {x.shape[0]}")
+        if x.shape[1] < template.n_params:
+            raise ValueError(
+                f"x has {x.shape[1]} points but the model has {template.n_params} parameters; "
+                "pass at least as many data points as parameters or use a smaller model"
+            )
         super().__init__(template.n_params, dtype=x.dtype, device=x.device)
         self.x, self.y = x, y
         self.rank, self.dim, self.terms = rank, dim, terms
 
     def params(self, theta) -> AIONParams:
         return AIONParams.from_vector(self.as_parameter(theta), self.rank, self.dim, self.terms)
+
+    def check_start(self, theta) -> torch.Tensor:
+        """Validate a starting point, including that ``exp(α x)`` stays finite on the data."""
+        theta = self.as_parameter(theta)
+        check_exponent_range(self.params(theta), self.x, argument="theta0")
+        return theta
 
     def _value(self, theta: torch.Tensor) -> torch.Tensor:
         params = AIONParams.from_vector(theta, self.rank, self.dim, self.terms)
