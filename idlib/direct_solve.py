@@ -304,7 +304,8 @@ def direct_solve(
     chosen = torch.where(paired[:, None], chosen, torch.ones_like(chosen))
     # Two terms with (nearly) the same root give identical basis columns: their amplitudes are
     # then not determined and the step would be arbitrary.
-    separation = (chosen[:, :, None] - chosen[:, None, :]).abs() + torch.eye(m, device=chosen.device) * float("inf")
+    diagonal = torch.eye(m, dtype=torch.bool, device=chosen.device)
+    separation = (chosen[:, :, None] - chosen[:, None, :]).abs().masked_fill(diagonal, float("inf"))
     distinct = (separation.amin(dim=(1, 2)) > math.sqrt(root_tol) * chosen.abs().amax(dim=1)) if m > 1 else torch.ones_like(paired)
     alpha = torch.log(chosen.abs()) / h[:, None]
     omega = torch.angle(chosen) / h[:, None]
