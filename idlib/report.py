@@ -19,6 +19,8 @@ class WorkCounts:
     linear_solves : factorisations or solves of a linear system (a batched call counts once per problem).
     eig_solves : eigen-decompositions, including polynomial root finding through a companion matrix.
     inner_iterations : iterations of an inner loop (CG steps, eigen-iterations of a direct solve).
+    jacobian_evals : evaluations of the residual Jacobian ∂r/∂θ (least-squares methods).
+    svds : singular value decompositions.
     """
 
     loss_evals: int = 0
@@ -27,6 +29,8 @@ class WorkCounts:
     linear_solves: int = 0
     eig_solves: int = 0
     inner_iterations: int = 0
+    jacobian_evals: int = 0
+    svds: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {item.name: getattr(self, item.name) for item in fields(self)}
