@@ -202,15 +202,20 @@ def _fit_amplitudes(alpha: torch.Tensor, omega: torch.Tensor, x: torch.Tensor, y
     """Least-squares amplitudes and phases for fixed rates and frequencies, each ``(B, m)``.
 
     ``x`` is ``(B, N)``; the basis of term k is ``e^{α x} cos ωx`` and ``-e^{α x} sin ωx`` with
-    coefficients ``A cos φ`` and ``A sin φ``.
+    coefficients ``A cos φ`` and ``A sin φ``. The solve goes through the SVD of the basis, whose
+    condition number is returned as well, ``(B,)``.
     """
     envelope = torch.exp(alpha[:, None, :] * x[:, :, None])
     angle = omega[:, None, :] * x[:, :, None]
     basis = torch.cat([envelope * torch.cos(angle), -envelope * torch.sin(angle)], dim=2)
-    coefficients = torch.linalg.lstsq(basis, y.unsqueeze(-1)).solution.squeeze(-1)
+    left, singular, right_t = torch.linalg.svd(basis, full_matrices=False)
+    safe = torch.where(singular > 0, singular, torch.ones_like(singular))
+    projected = (left.transpose(1, 2) @ y.unsqueeze(-1)).squeeze(-1) / safe
+    coefficients = (right_t.transpose(1, 2) @ projected.unsqueeze(-1)).squeeze(-1)
+    condition = singular[:, 0] / singular[:, -1]
     m = alpha.shape[1]
     cosine_part, sine_part = coefficients[:, :m], coefficients[:, m:]
-    return torch.hypot(cosine_part, sine_part), torch.atan2(sine_part, cosine_part)
+    return torch.hypot(cosine_part, sine_part), torch.atan2(sine_part, cosine_part), condition
 
 
 def _nearest_representative(new: AIONParams, start: AIONParams) -> AIONParams:
@@ -302,16 +307,14 @@ def direct_solve(
     order = torch.argsort((~upper).to(torch.int64), dim=1, stable=True)
     chosen = roots.gather(1, order[:, :m])
     chosen = torch.where(paired[:, None], chosen, torch.ones_like(chosen))
-    # Two terms with (nearly) the same root give identical basis columns: their amplitudes are
-    # then not determined and the step would be arbitrary.
-    diagonal = torch.eye(m, dtype=torch.bool, device=chosen.device)
-    separation = (chosen[:, :, None] - chosen[:, None, :]).abs().masked_fill(diagonal, float("inf"))
-    distinct = (separation.amin(dim=(1, 2)) > math.sqrt(root_tol) * chosen.abs().amax(dim=1)) if m > 1 else torch.ones_like(paired)
     alpha = torch.log(chosen.abs()) / h[:, None]
     omega = torch.angle(chosen) / h[:, None]
     frequency_order = torch.argsort(omega, dim=1)
     alpha, omega = alpha.gather(1, frequency_order), omega.gather(1, frequency_order)
-    A, phi = _fit_amplitudes(alpha, omega, grid, y)
+    A, phi, condition = _fit_amplitudes(alpha, omega, grid, y)
+    # Terms with (nearly) the same root give (nearly) identical basis columns, so their
+    # amplitudes are not determined: beyond 1/sqrt(eps) the step would be arbitrary.
+    distinct = condition <= 1.0 / math.sqrt(torch.finfo(y.dtype).eps)
 
     # Term slots (j, p) of the start, ordered by |ω|, receive the new terms in frequency order.
     slot_order = torch.argsort(params.omega.abs().reshape(batch, m), dim=1)
@@ -347,8 +350,8 @@ def direct_solve(
         elif not bool(distinct[b]):
             status.append("colliding_terms")
             message.append(
-                "two terms of the stationary point share a root (same rate and frequency), so their amplitudes "
-                "are not determined; fit a model with fewer terms; δ = 0"
+                f"terms of the stationary point (nearly) share a root: the amplitude basis has condition number "
+                f"{float(condition[b]):.3g}, so the amplitudes are not determined; fit a model with fewer terms; δ = 0"
             )
         elif not bool(finite_values[b]):
             status.append("overflow")

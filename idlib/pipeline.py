@@ -16,6 +16,7 @@ With default parameters the executed notebook, stripped of volatile metadata, re
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -77,6 +78,24 @@ def git_commit() -> str:
     return commit + ("+dirty" if dirty else "")
 
 
+def output_digests(output_root: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``figures/`` and ``paper/tables/``, keyed by relative path."""
+    digests = {}
+    for folder in (output_root / "figures", output_root / "paper" / "tables"):
+        for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+            if path.is_file() and not path.name.startswith("."):
+                digests[path.relative_to(output_root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
+
+
+def display_path(path: Path) -> str:
+    """The path relative to the repository when inside it, else absolute."""
+    try:
+        return path.resolve().relative_to(REPOSITORY_ROOT).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
 def strip_volatile_metadata(notebook) -> None:
     """Remove papermill's timing and status metadata, which change on every run."""
     notebook.metadata.pop("papermill", None)
@@ -107,13 +126,16 @@ def run_notebook(source: Path, parameters: dict, update_stored: bool, runs_dir: 
     executed_dir.mkdir(parents=True, exist_ok=True)
     input_dir.mkdir(parents=True, exist_ok=True)
     notebook = jupytext.read(source)
+    # jupytext draws random cell ids; numbered ids keep the stored notebook stable across runs.
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{index:03d}"
     notebook.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3 (ipykernel)", "language": "python"}
     input_path = input_dir / f"{source.stem}.ipynb"
     nbformat.write(notebook, input_path)
     declared = papermill.inspect_notebook(str(input_path))
     accepted = {key: value for key, value in parameters.items() if key in declared}
     executed_path = executed_dir / f"{source.stem}.ipynb"
-    record = {"notebook": source.name, "parameters": accepted, "executed_copy": str(executed_path)}
+    record = {"notebook": source.name, "parameters": accepted, "executed_copy": display_path(executed_path)}
     started = time.perf_counter()
     try:
         papermill.execute_notebook(
@@ -187,23 +209,33 @@ def main(argv: list[str] | None = None) -> int:
         else:
             logger.error("  FAILED %s in %s; executed copy kept at %s", source.name, record["failure"], record["executed_copy"])
 
+    provenance_path = output_root / "paper" / "provenance.json"
+    try:
+        previous = json.loads(provenance_path.read_text()).get("outputs", {})
+    except (OSError, ValueError):
+        previous = {}
+    digests = output_digests(output_root)
+    changed = sorted(name for name in set(digests) | set(previous) if digests.get(name) != previous.get(name))
     provenance = {
         "generated_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "git_commit": git_commit(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "packages": package_versions(),
-        "output_dir": str(output_root),
+        "output_dir": display_path(output_root),
         "notebooks": records,
         "elapsed_s": round(time.perf_counter() - started, 2),
+        # Outputs whose bytes differ from the previous run's record (wall-time columns make
+        # tables with timings differ on every run).
+        "changed_since_previous_run": changed,
+        "outputs": digests,
     }
-    write_text_atomic(output_root / "paper" / "provenance.json", json.dumps(provenance, indent=2) + "\n")
+    write_text_atomic(provenance_path, json.dumps(provenance, indent=2) + "\n")
     failed = [record["notebook"] for record in records if record["status"] != "ok"]
     if failed:
         logger.error("%d of %d notebooks failed: %s", len(failed), len(records), ", ".join(failed))
         return 1
-    logger.info("all %d notebooks ran in %.1f s; provenance in %s", len(records), provenance["elapsed_s"],
-                output_root / "paper" / "provenance.json")
+    logger.info("all %d notebooks ran in %.1f s; provenance in %s", len(records), provenance["elapsed_s"], provenance_path)
     return 0
 
 

@@ -181,3 +181,26 @@ def test_step_on_every_device(device):
     result = direct_solve(problem.initial_params, problem.x, problem.y)
     assert result.status == ["converged"]
     assert float(parameter_error(result.params.to("cpu"), problem.true_params.to("cpu"))[0]) <= 1e-8
+
+
+def assert_batch_equals_singles(seeds, noise):
+    problems = [random_one_atom_problem(seed, noise=noise, start_distance=0.1) for seed in seeds]
+    starts = AIONParams(*(torch.cat(parts) for parts in zip(*(p.initial_params.tensors() for p in problems))))
+    batched = direct_solve(starts, problems[0].x, torch.stack([p.y for p in problems]))
+    for index, problem in enumerate(problems):
+        single = direct_solve(problem.initial_params, problem.x, problem.y)
+        assert batched.status[index] == single.status[0]
+        torch.testing.assert_close(batched.params[index].to_vector(), single.params.to_vector(), rtol=1e-9, atol=1e-11)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seeds=st.lists(st.integers(0, 10**6), min_size=1, max_size=5), noise=st.sampled_from([0.0, 1e-3, 1e-2]))
+def test_batch_equals_singles_property(seeds, noise):
+    assert_batch_equals_singles(seeds, noise)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None)
+@given(seeds=st.lists(st.integers(0, 10**9), min_size=1, max_size=5), noise=st.sampled_from([0.0, 1e-3, 1e-2, 1e-1]))
+def test_batch_equals_singles_property_many(seeds, noise):
+    assert_batch_equals_singles(seeds, noise)

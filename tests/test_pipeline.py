@@ -35,9 +35,10 @@ write_table([{"name": "bad", "value": 2}], resolve_output_dir(output_dir) / "pap
 '''
 
 
-def run_driver(*arguments, cwd):
+def run_driver(*arguments, cwd, extra_environment=None):
     environment = dict(os.environ)
     environment.pop("IDLIB_OUTPUT_DIR", None)
+    environment.update(extra_environment or {})
     return subprocess.run(
         [sys.executable, "-m", "idlib.pipeline", *arguments], cwd=cwd, capture_output=True, text=True, env=environment, timeout=600
     )
@@ -70,10 +71,16 @@ def test_unknown_notebook_prefix_rejected(tmp_path):
     assert "no notebook matches ['99']" in result.stderr
 
 
-@pytest.mark.parametrize("prefix", ["01"])
-def test_driver_from_another_folder_writes_outputs(tmp_path, prefix):
-    output = tmp_path / "out"
-    result = run_driver("--only", prefix, "--output-dir", str(output), "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path)
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    """Notebook 01 run once by the driver from a folder outside the repository."""
+    folder = tmp_path_factory.mktemp("first")
+    result = run_driver("--only", "01", "--output-dir", str(folder / "out"), "--runs-dir", str(folder / "runs"), cwd=folder)
+    return folder / "out", result
+
+
+def test_driver_from_another_folder_writes_outputs(first_run):
+    output, result = first_run
     assert result.returncode == 0, result.stderr
     rows = read_table(output / "paper" / "tables" / "table1_iterations.csv")
     by_method = {row["method"]: row for row in rows}
@@ -85,6 +92,48 @@ def test_driver_from_another_folder_writes_outputs(tmp_path, prefix):
     provenance = json.loads((output / "paper" / "provenance.json").read_text())
     assert provenance["notebooks"][0]["status"] == "ok"
     assert "torch" in provenance["packages"]
+
+
+def without_timing(path):
+    """Table rows with the measured wall-time columns removed; every other value must repeat."""
+    return [{key: value for key, value in row.items() if not key.startswith("wall_time")} for row in read_table(path)]
+
+
+def test_two_runs_give_identical_outputs(first_run, tmp_path):
+    first, _ = first_run
+    environment_backend = {"MPLBACKEND": "pdf"}
+    result = run_driver("--only", "01", "--output-dir", str(tmp_path / "out"), "--runs-dir", str(tmp_path / "runs"),
+                        cwd=tmp_path, extra_environment=environment_backend)
+    assert result.returncode == 0, result.stderr
+    second = tmp_path / "out"
+    tables = sorted(path.relative_to(first) for path in (first / "paper" / "tables").glob("*.csv"))
+    assert tables
+    for table in tables:
+        assert without_timing(first / table) == without_timing(second / table), f"{table} differs between two runs"
+    figures = sorted(path.relative_to(first) for path in (first / "figures").iterdir())
+    assert len(figures) == 4
+    for figure in figures:
+        assert (first / figure).read_bytes() == (second / figure).read_bytes(), f"{figure} differs between two runs"
+
+
+def test_notebook_with_unknown_kernel_runs(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    header = textwrap.dedent("""\
+        # ---
+        # jupyter:
+        #   kernelspec:
+        #     display_name: Somebody's kernel
+        #     language: python
+        #     name: no-such-kernel-here
+        # ---
+
+        """)
+    (notebooks / "01_good.py").write_text(header + GOOD)
+    result = run_driver("--notebook-dir", str(notebooks), "--output-dir", str(tmp_path / "out"), "--runs-dir",
+                        str(tmp_path / "runs"), cwd=tmp_path, extra_environment={"MPLBACKEND": "TkAgg"})
+    assert result.returncode == 0, result.stderr
+    assert read_table(tmp_path / "out" / "paper" / "tables" / "good.csv") == [{"name": "good", "value": "1"}]
 
 
 def test_committed_table_matches_committed_claims():

@@ -76,6 +76,13 @@ def test_shift_identity_for_atoms(seed, delta_scale):
     )
 
 
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), delta_scale=st.floats(1e-6, 5.0))
+def test_shift_identity_for_atoms_many(seed, delta_scale):
+    test_shift_identity_for_atoms.hypothesis.inner_test(seed, delta_scale)
+
+
 def test_zero_step_gives_gradient_at_theta():
     theta, _, x, y = draw_problem(3, 2, 2, 2, 1.0)
     zero = AIONParams(*(torch.zeros_like(t) for t in theta.tensors()))
