@@ -137,22 +137,28 @@ def _toeplitz(first_column: torch.Tensor, size: int) -> torch.Tensor:
     return padded[:, lag.clamp(max=bandwidth + 1)]
 
 
-def osborne_matrix(gamma: torch.Tensor, hankel: torch.Tensor, exact: bool = True) -> torch.Tensor:
+def osborne_matrix(gamma: torch.Tensor, hankel: torch.Tensor, exact: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Return ``B(γ) = Yᵀ W Y - Vᵀ V`` for coefficients ``(B, p+1)`` and Hankel data ``(B, N-p, p+1)``.
 
     With ``exact=False`` the correction ``Vᵀ V`` is left out, giving the positive semi-definite
-    ``Yᵀ W Y`` of the weighted-Prony (IQML) iteration.
+    ``Yᵀ W Y`` of the weighted-Prony (IQML) iteration. The second result is ``(B,)``, true where
+    the Cholesky factorisation of ``X_γᵀ X_γ`` succeeded; where it failed (roots so far from the
+    unit circle that the Gram matrix is numerically singular) the matrix is meaningless.
     """
     p = gamma.shape[1] - 1
     rows = hankel.shape[1]
     gram = _toeplitz(_lagged_products(gamma, p), rows)  # X_γᵀ X_γ
-    factor = torch.linalg.cholesky(gram)
+    factor, info = torch.linalg.cholesky_ex(gram)
+    factored = info == 0
+    if not bool(factored.all()):
+        identity = torch.eye(rows, dtype=gram.dtype, device=gram.device).expand_as(gram)
+        factor = torch.where(factored[:, None, None], factor, identity)
     weighted = torch.cholesky_solve(hankel, factor)  # W Y
     matrix = hankel.transpose(1, 2) @ weighted  # Yᵀ W Y
     if exact:
         v = (weighted @ gamma.unsqueeze(-1)).squeeze(-1)  # W Y γ
         matrix = matrix - _toeplitz(_lagged_products(v, p), p + 1)  # minus Vᵀ V
-    return 0.5 * (matrix + matrix.transpose(1, 2))
+    return 0.5 * (matrix + matrix.transpose(1, 2)), factored
 
 
 def _eigen_iteration(gamma: torch.Tensor, hankel: torch.Tensor, xtol: float, max_inner: int, exact: bool):
@@ -160,22 +166,25 @@ def _eigen_iteration(gamma: torch.Tensor, hankel: torch.Tensor, xtol: float, max
 
     With ``exact=True`` the eigenvalue nearest zero of the exact ``B(γ)`` is followed (Osborne and
     Smyth); with ``exact=False`` the smallest eigenvalue of ``Yᵀ W Y``. Returns γ, the iterations
-    used per problem and a mask of the problems that settled.
+    used per problem, a mask of the problems that settled and a mask of those whose Gram matrix
+    could not be factorised (they stop at once).
     """
     batch = gamma.shape[0]
     iterations = torch.zeros(batch, dtype=torch.long, device=gamma.device)
     active = torch.ones(batch, dtype=torch.bool, device=gamma.device)
+    broken = torch.zeros(batch, dtype=torch.bool, device=gamma.device)
     for _ in range(max_inner):
         index = torch.nonzero(active).squeeze(1)
         if index.numel() == 0:
             break
         current = gamma[index]
-        eigenvalues, eigenvectors = torch.linalg.eigh(osborne_matrix(current, hankel[index], exact))
+        matrix, factored = osborne_matrix(current, hankel[index], exact)
+        broken = broken.index_put((index,), ~factored)
+        eigenvalues, eigenvectors = torch.linalg.eigh(matrix)
         chosen = eigenvalues.abs().argmin(dim=1) if exact else torch.zeros_like(index)
         update = eigenvectors.gather(2, chosen[:, None, None].expand(-1, eigenvectors.shape[1], 1)).squeeze(2)
         sign = torch.where((update * current).sum(dim=1) < 0, -1.0, 1.0).to(update.dtype)
-        update = update * sign[:, None]
-        gamma = gamma.index_copy(0, index, update)
+        update = torch.where(factored[:, None], update * sign[:, None], current)
         iterations[index] += 1
         # An eigenvector is determined only to about eps ‖B‖ / gap, where gap separates its
         # eigenvalue from the others; steps below that floor are rounding, not progress.
@@ -183,8 +192,9 @@ def _eigen_iteration(gamma: torch.Tensor, hankel: torch.Tensor, xtol: float, max
         gap = (others - eigenvalues.gather(1, chosen[:, None])).abs().amin(dim=1)
         floor = 100 * torch.finfo(gamma.dtype).eps * eigenvalues.abs().amax(dim=1) / gap
         settled = (update - current).norm(dim=1) <= torch.clamp(floor, min=xtol)
-        active = active.index_put((index,), ~settled)
-    return gamma, iterations, ~active
+        gamma = gamma.index_copy(0, index, update)
+        active = active.index_put((index,), ~settled & factored)
+    return gamma, iterations, ~active & ~broken, broken
 
 
 def _roots(gamma: torch.Tensor) -> torch.Tensor:
@@ -294,9 +304,11 @@ def direct_solve(
     # Stage 1 (weighted Prony) moves γ into the basin of the least-squares solution; with
     # noise-free data it lands on it at once, because then Y γ* = 0 for every weight W.
     # Stage 2 (Osborne–Smyth) converges to the exact stationary point ∇L = 0.
-    gamma, prony_iterations, prony_settled = _eigen_iteration(gamma, hankel, xtol, max_inner, exact=False)
-    gamma, exact_iterations, settled = _eigen_iteration(gamma, hankel, xtol, max_inner, exact=True)
+    gamma, prony_iterations, _, prony_broken = _eigen_iteration(gamma, hankel, xtol, max_inner, exact=False)
+    gamma, exact_iterations, settled, exact_broken = _eigen_iteration(gamma, hankel, xtol, max_inner, exact=True)
     iterations = prony_iterations + exact_iterations
+    broken = prony_broken | exact_broken
+    settled = settled & ~broken
 
     roots = _roots(gamma)
     upper = roots.imag > root_tol * roots.abs()
@@ -334,7 +346,13 @@ def direct_solve(
 
     status, message = [], []
     for b in range(batch):
-        if not bool(settled[b]):
+        if bool(broken[b]):
+            status.append("numerical_failure")
+            message.append(
+                "the Gram matrix of the difference operator could not be factorised (characteristic roots far "
+                "from the unit circle); start closer to the data or rescale x; δ = 0"
+            )
+        elif not bool(settled[b]):
             status.append("max_inner_iterations")
             message.append(f"the eigen-iteration did not settle within {max_inner} iterations; δ = 0")
         elif not bool(finite_roots[b]):
@@ -356,6 +374,12 @@ def direct_solve(
         elif not bool(finite_values[b]):
             status.append("overflow")
             message.append("the new rates overflow exp(alpha * x) on this grid; δ = 0")
+        elif float(loss[b]) > float(loss_start[b]):
+            status.append("higher_loss")
+            message.append(
+                f"the step solves ∇L(θ + δ) = 0 but reaches a stationary point with a higher loss than the start "
+                f"({float(loss[b]):.6g} > {float(loss_start[b]):.6g}): a saddle or a worse local minimum"
+            )
         else:
             status.append("converged")
             message.append(f"eigen-iteration settled after {int(iterations[b])} iteration(s)")
@@ -394,13 +418,13 @@ def infinite_descent(params: AIONParams, x: torch.Tensor, y: torch.Tensor, **opt
     )
     start = params.to_vector()[0]
     end = result.params.to_vector()[0]
-    succeeded = result.status[0] == "converged"
+    stepped = result.status[0] in ("converged", "higher_loss")
     return SolverReport(
         method="Infinite Descent",
         theta=end,
         status=result.status[0],
         message=result.message[0],
-        outer_iterations=1 if succeeded else 0,
+        outer_iterations=1 if stepped else 0,
         work=work,
         wall_time_s=result.wall_time_s,
         path=[start, end],
