@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from .ledger import fill_ledger, load_ledger, write_ledger
 from .outputs import OUTPUT_DIR_VARIABLE, REPOSITORY_ROOT, resolve_output_dir, write_text_atomic
 
 logger = logging.getLogger(__name__)
@@ -209,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             logger.error("  FAILED %s in %s; executed copy kept at %s", source.name, record["failure"], record["executed_copy"])
 
+    if update_stored and all(record["status"] == "ok" for record in records):
+        # Our values in the claims ledger come from the tables just written; a changed claim
+        # shows up in the diff of paper/claims.json for review.
+        write_ledger(fill_ledger(load_ledger(), output_root))
     provenance_path = output_root / "paper" / "provenance.json"
     try:
         previous = json.loads(provenance_path.read_text()).get("outputs", {})
