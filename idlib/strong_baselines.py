@@ -117,7 +117,9 @@ def lbfgs(
         because every evaluation returns L and ∇L together, and ``inner_iterations`` counts the
         line-search trial evaluations, ``nfev - 1``. scipy's own tests (projected gradient
         ``≤ 0``, relative decrease of L ``≤ 0``) are switched off, so they end a run only
-        when L-BFGS-B can make no progress at all (status ``"stalled"``).
+        when L-BFGS-B can make no progress at all (status ``"stalled"``). Status
+        ``"line_search_failed"`` means that, in addition, some line-search trial gave a NaN or
+        infinite L or ∇L (an overflowing ``exp(α x)`` after a long trial step, for example).
 
     Notes
     -----
@@ -155,8 +157,13 @@ def lbfgs(
     if grad_norms[0] <= threshold:
         return finish("converged", f"the start already meets the criterion, {criterion_message(gtol)}", 0)
 
+    non_finite_trials = 0
+
     def loss_and_gradient(values):
+        nonlocal non_finite_trials
         value, point_gradient = objective.value_and_gradient(tensor_from_numpy(values, objective))
+        if not (np.isfinite(value) and bool(torch.isfinite(point_gradient).all())):
+            non_finite_trials += 1
         return value, point_gradient.cpu().numpy()
 
     def callback(intermediate_result):
@@ -183,6 +190,12 @@ def lbfgs(
         status, message = "max_iterations", f"stopped after {max_iterations} iterations"
     elif int(result.nfev) >= max_evaluations:
         status, message = "max_evaluations", f"stopped after {max_evaluations} loss-and-gradient evaluations"
+    elif non_finite_trials:
+        status, message = "line_search_failed", (
+            f"scipy L-BFGS-B stopped at relative gradient norm {grad_norms[-1] / grad_norms[0]:.3g} > {gtol:g} "
+            f"({result.message}) after {non_finite_trials} line-search trial(s) where L or ∇L was NaN or "
+            "infinite, for example because exp(alpha * x) overflowed; start closer to the data's rates and frequencies"
+        )
     else:
         status, message = "stalled", (
             f"scipy L-BFGS-B stopped at relative gradient norm {grad_norms[-1] / grad_norms[0]:.3g} > {gtol:g} "

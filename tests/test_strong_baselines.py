@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import scipy.optimize
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from idlib.aion import AIONParams, aion, mse_loss
 from idlib.objective import AIONObjective, QuadraticObjective
@@ -182,6 +184,21 @@ def test_iterative_methods_match_scipy_on_noisy_data(method):
     assert error_to_truth(report, problem) <= 1e-2
 
 
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 10**6), distance=st.sampled_from([0.03, 0.1]))
+def test_one_atom_recovery_many_seeds(seed, distance):
+    problem = random_one_atom_problem(seed, start_distance=distance)
+    objective, start = objective_and_start(problem)
+    for solver in (levenberg_marquardt, variable_projection):
+        report = solver(objective, start)
+        assert report.status == "converged", report.message
+        assert error_to_truth(report, problem) <= 1e-8
+    (estimate,) = matrix_pencil(problem.x, problem.y, 1, theta0=start)
+    assert estimate.status == "converged"
+    assert error_to_truth(estimate, problem) <= 1e-9
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_matrix_pencil_recovers_one_atom_truth(seed):
     problem = random_one_atom_problem(seed)
@@ -349,6 +366,17 @@ def test_levenberg_marquardt_counts_match_scipy():
     # least_squares reports cost = ½ Σ r², which is (N/2) L.
     assert report.final_loss * len(x) / 2 == pytest.approx(reference.cost, rel=1e-12)
     assert numpy_residual(reference.x, x, y, 2) @ numpy_residual(reference.x, x, y, 2) / 2 == pytest.approx(reference.cost, rel=1e-10)
+
+
+def test_lbfgs_reports_overflowing_line_search():
+    """From this start scipy's first long trial step reaches alpha ≈ 122, where exp(alpha x) overflows."""
+    problem = random_one_atom_problem(69, start_distance=0.03)
+    objective, start = objective_and_start(problem)
+    report = lbfgs(objective, start)
+    assert report.status == "line_search_failed"
+    assert "NaN or infinite" in report.message
+    assert report.grad_norm_rel > 1e-3
+    assert np.isfinite(report.final_loss)
 
 
 def test_levenberg_marquardt_stops_at_evaluation_cap():
