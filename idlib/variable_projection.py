@@ -105,8 +105,12 @@ def _project(eta: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> _ProjectedP
     if not bool(torch.isfinite(basis).all()):
         return None
     q, r_factor = torch.linalg.qr(basis)
-    diagonal = r_factor.diagonal().abs()
-    if float(diagonal.min()) <= 1e3 * torch.finfo(basis.dtype).eps * float(diagonal.max()):
+    # |R_kk| / ‖Φ_k‖ is the sine of the angle between column k and the span of the columns
+    # before it, so the test does not depend on how differently the columns are scaled.
+    column_norms = basis.norm(dim=0)
+    safe_norms = torch.where(column_norms > 0, column_norms, torch.ones_like(column_norms))
+    independence = torch.where(column_norms > 0, r_factor.diagonal().abs() / safe_norms, torch.zeros_like(column_norms))
+    if float(independence.min()) <= 1e3 * torch.finfo(basis.dtype).eps:
         return None
     qty = q.T @ y
     coefficients = torch.linalg.solve_triangular(r_factor, qty[:, None], upper=True)[:, 0]
@@ -269,8 +273,9 @@ def variable_projection(
     if point is None:
         return finish(
             "rank_deficient",
-            "the basis Φ at the start's rates and frequencies is numerically rank deficient "
-            "(two terms coincide or a term vanishes on the grid); separate the start's frequencies",
+            "the basis Φ at the start's rates and frequencies is numerically rank deficient: two terms "
+            "coincide, or a frequency of zero makes a sine column vanish; give the start's terms distinct, "
+            "nonzero frequencies",
         )
     if record(point):
         return finish("converged", criterion_message(gtol))

@@ -441,6 +441,31 @@ def test_variable_projection_first_update_is_the_projection():
     assert report.work.jacobian_evals == 0
 
 
+def test_variable_projection_rejects_degenerate_start():
+    problem = two_term_problem()
+    objective, start = objective_and_start(problem)
+    params = AIONParams.from_vector(start, 1, 1, 2)
+    first_term = (1, 1, 1, 2)
+    same_frequency = AIONParams(
+        params.A, params.alpha[..., :1].expand(first_term), params.omega[..., :1].expand(first_term), params.phi
+    )
+    report = variable_projection(objective, same_frequency.to_vector()[0])
+    assert report.status == "rank_deficient"
+    assert report.outer_iterations == 0
+    zero_frequency = AIONParams(params.A, params.alpha, params.omega * torch.tensor([0.0, 1.0], dtype=torch.float64), params.phi)
+    assert variable_projection(objective, zero_frequency.to_vector()[0]).status == "rank_deficient"
+
+
+def test_variable_projection_handles_growing_and_decaying_terms():
+    """Columns scaled by e^{±3x} on [0, 10] differ by about 1e26 in norm but are independent."""
+    truth = AIONParams.from_values(A=[[[1.0, 1e-12]]], alpha=[[[-3.0, 3.0]]], omega=[[[1.0, 2.5]]], phi=[[[0.2, 0.4]]])
+    x = torch.linspace(0.0, 10.0, 100, dtype=torch.float64)
+    objective = AIONObjective(x, aion(truth, x)[0], terms=2)
+    start = truth.to_vector()[0] + torch.tensor([0, 0, 1e-3, -1e-3, 1e-3, 1e-3, 0.1, 0.1], dtype=torch.float64)
+    report = variable_projection(objective, start)
+    assert report.status == "converged", report.message
+
+
 # Variable projection's Jacobian ------------------------------------------------------------
 
 
