@@ -258,16 +258,18 @@ def levenberg_marquardt(
         cache (MINPACK requests θ_0 twice, and a trial step that rounds to the current point
         repeats it), so ``loss_evals ≤ nfev``. Likewise ``jacobian_evals`` is scipy's ``njev``
         plus one when scipy evaluates J once more at the final point for its result object.
-        ``outer_iterations`` counts the accepted steps (the distinct Jacobian points after θ_0),
-        ``inner_iterations`` the trial steps (residual evaluations after the first), and
-        ``linear_solves`` one QR factorisation of J per accepted point plus one damped solve per
-        trial step.
+        ``outer_iterations`` counts the accepted steps (the distinct Jacobian points after θ_0).
+        ``inner_iterations`` counts MINPACK's trial steps, ``nfev - 1``, and ``linear_solves``
+        one QR factorisation per Jacobian MINPACK used (``njev``) plus one damped solve per
+        trial step. When the shared criterion ends the run, scipy returns no counts, and the
+        same quantities come from the evaluations seen here.
 
     Notes
     -----
     NOTE: MINPACK's ``lmpar`` may re-solve the damped system several times per trial step while
-    it tunes λ, and a trial that repeats an earlier point exactly is not seen at all; both
-    happen in compiled code, so ``linear_solves`` and ``inner_iterations`` are lower bounds.
+    it tunes λ. Those solves happen in compiled code and are not visible, so ``linear_solves``
+    is a lower bound. So is ``inner_iterations`` when the shared criterion ends the run and a
+    trial repeated an earlier point exactly.
     """
     check_aion_objective(objective, "levenberg_marquardt")
     gtol = check_positive("gtol", gtol)
@@ -293,6 +295,7 @@ def levenberg_marquardt(
     # or is MINPACK's best point so far, so remembering both avoids recomputing it.
     remembered: dict[str, tuple[torch.Tensor, torch.Tensor, float]] = {}
     threshold: list[float] = []
+    returned_jacobians = 0
 
     def residual_at(point: torch.Tensor) -> torch.Tensor:
         counts.loss_evals += 1
@@ -308,6 +311,7 @@ def levenberg_marquardt(
         return residual_at(tensor_from_numpy(values, objective)).cpu().numpy()
 
     def jacobian_function(values):
+        nonlocal returned_jacobians
         point = tensor_from_numpy(values, objective)
         counts.jacobian_evals += 1
         jacobian = aion_jacobian(AIONParams.from_vector(point, *shape), objective.x)[0]
@@ -327,6 +331,7 @@ def levenberg_marquardt(
             threshold.append(gtol * gradient_norm)
         if gradient_norm <= threshold[0]:
             raise _CriterionMet
+        returned_jacobians += 1
         return jacobian.cpu().numpy()
 
     result = None
@@ -354,7 +359,7 @@ def levenberg_marquardt(
         path.append(final.clone())
         losses.append(float(residual.pow(2).mean()))
         grad_norms.append(float((2.0 / n_points) * (jacobian[0].T @ residual[0]).norm()))
-    if result is None:
+    if grad_norms[-1] <= threshold[0]:
         status, message = "converged", criterion_message(gtol)
     elif result.status == 0:
         status, message = "max_evaluations", f"stopped after {result.nfev} residual evaluations"
@@ -364,12 +369,12 @@ def levenberg_marquardt(
             f"MINPACK stopped at relative gradient norm {relative:.3g} > {gtol:g}: {result.message}"
         )
 
+    if result is None:
+        trial_steps, factorisations = max(counts.loss_evals - 1, 0), returned_jacobians
+    else:
+        trial_steps, factorisations = int(result.nfev) - 1, int(result.njev)
+    work = replace(counts, inner_iterations=trial_steps, linear_solves=factorisations + trial_steps)
     accepted_points = len(path)
-    work = replace(
-        counts,
-        inner_iterations=max(counts.loss_evals - 1, 0),
-        linear_solves=accepted_points + max(counts.loss_evals - 1, 0),
-    )
     return SolverReport(
         method="Levenberg-Marquardt",
         theta=path[-1],

@@ -361,6 +361,8 @@ def test_levenberg_marquardt_counts_match_scipy():
     assert report.work.loss_evals == calls["residual"] <= reference.nfev
     assert report.work.jacobian_evals == calls["jacobian"]
     assert reference.njev <= report.work.jacobian_evals <= reference.njev + 1
+    assert report.work.inner_iterations == reference.nfev - 1
+    assert report.work.linear_solves == reference.njev + reference.nfev - 1
     assert report.outer_iterations <= reference.njev
     np.testing.assert_allclose(report.theta.numpy(), reference.x, rtol=1e-13, atol=1e-15)
     # least_squares reports cost = ½ Σ r², which is (N/2) L.
