@@ -255,6 +255,9 @@ def variable_projection(
     if grad_norm0 <= threshold:
         return finish("converged", f"the start already meets the criterion, {criterion_message(gtol)}")
 
+    def reached() -> str:
+        return f"relative gradient norm {grad_norms[-1] / grad_norms[0]:.3g} > {gtol:g}"
+
     def evaluate(eta: torch.Tensor) -> _ProjectedPoint | None:
         counts.loss_evals += 1
         counts.linear_solves += 1
@@ -290,14 +293,14 @@ def variable_projection(
         scale = torch.where(scale > 0, scale, torch.ones_like(scale))
         while True:
             if damping > MAX_DAMPING:
-                return finish("stalled", f"no step decreases the loss (λ > {MAX_DAMPING:g}) before the criterion was met")
+                return finish("stalled", f"no step decreases the loss (λ > {MAX_DAMPING:g}) at {reached()}")
             counts.inner_iterations += 1
             counts.linear_solves += 1
             augmented = torch.cat([jacobian_matrix, math.sqrt(damping) * torch.diag(scale)], dim=0)
             right = torch.cat([-point.residual, torch.zeros_like(scale)])
             step = torch.linalg.lstsq(augmented, right[:, None]).solution[:, 0]
             if float(step.norm()) <= eps * (float(point.eta.norm()) + eps):
-                return finish("stalled", "the step fell below rounding of η before the criterion was met")
+                return finish("stalled", f"the step fell below the rounding of η at {reached()}")
             predicted = point.half_squared_norm - 0.5 * float((point.residual + jacobian_matrix @ step).pow(2).sum())
             trial = evaluate(point.eta + step)
             gain = -1.0
