@@ -152,9 +152,7 @@ def matrix_pencil_estimate(
     terms = check_count("terms", terms)
     rank = check_count("rank", rank)
     root_tol = check_positive("root_tol", root_tol)
-    x, y, template = _check_pencil_inputs(x, y, terms, rank)
-    if x.shape[2] != 1:
-        raise ValueError(f"the matrix pencil needs one input dimension, got x with d={x.shape[2]}")
+    x, y, template = _check_pencil_inputs(x, y, terms, rank)  # the template has d = 1, so x must too
     batch, n_points = y.shape
     m = rank * terms
     exponentials = 2 * m

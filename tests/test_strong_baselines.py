@@ -305,6 +305,8 @@ def test_matrix_pencil_rejects_bad_inputs():
         matrix_pencil_estimate(x[:6], y[:6], 2)
     with pytest.raises(ValueError, match="terms must be an integer"):
         matrix_pencil_estimate(x, y, 0)
+    with pytest.raises(ValueError, match=r"x must have shape \(N, 1\)"):
+        matrix_pencil_estimate(torch.stack([x, x], dim=1), y, 1)
     with pytest.raises(ValueError, match="theta0 must describe models of shape"):
         matrix_pencil(x, y, 1, theta0=torch.zeros(8, dtype=torch.float64))
 
