@@ -177,7 +177,7 @@ class _Grid:
         return self.powers.shape[-1]
 
     def select(self, index: torch.Tensor) -> "_Grid":
-        """The grids of the problems ``index`` (a shared grid stays shared)."""
+        """Return the grids of the problems ``index`` (a shared grid stays shared)."""
         if self.powers.shape[0] == 1:
             return self
         return _Grid(self.x0[index], self.h[index], self.powers[index])
@@ -194,9 +194,9 @@ def _make_grid(x: torch.Tensor) -> _Grid:
 def _unit_atoms(alpha: torch.Tensor, omega: torch.Tensor, phi: torch.Tensor, grid: _Grid) -> torch.Tensor:
     """Return ``e_n = exp((α + iω) x_n + iφ)`` of shape ``(B, m, N)`` from ``(B, m)`` parameters.
 
-    On the uniform grid ``e_n = e_0 z^n`` with ``z = exp((α + iω) h)``; the powers are built by
-    doubling (``e_{n+L} = e_n z^L``, ``z^{2L} = (z^L)²``), about log₂ N complex products over the
-    batch instead of an exp, a cos and a sin per point. The rounding error of ``z`` propagates
+    On the uniform grid ``e_n = e_0 z^n`` with ``z = exp((α + iω) h)``. The powers are built by
+    doubling (``e_{n+L} = e_n z^L``, ``z^{2L} = (z^L)²``), which takes about log₂ N complex
+    products over the batch instead of an exp, a cos and a sin per point. The rounding error of ``z`` propagates
     into ``e_n`` multiplied by ``n``, so the relative error is at most about ``n + log₂ N``
     units in the last place, comparable to evaluating ``exp`` at ``(α + iω) x_n`` directly.
     """
@@ -216,7 +216,7 @@ def _unit_atoms(alpha: torch.Tensor, omega: torch.Tensor, phi: torch.Tensor, gri
 
 
 def _cosine_sine(atoms: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Views ``c = Re e`` and ``s = Im e`` of the atoms, each ``(B, m, N)`` (stride 2, no copy)."""
+    """Return views ``c = Re e`` and ``s = Im e`` of the atoms, each ``(B, m, N)`` (stride 2, no copy)."""
     parts = torch.view_as_real(atoms)
     return parts[..., 0], parts[..., 1]
 
@@ -229,8 +229,8 @@ def _weighted_sums(products: torch.Tensor, grid: _Grid, count: int) -> torch.Ten
     batch, rows, points = products.shape
     weights = grid.powers[:, :count]
     if weights.shape[0] == 1:
-        # The transposed view is about twice as fast as a contiguous (N, count) operand here
-        # (torch 2.13, CPU), so it is kept.
+        # A transposed view as the right operand: with torch 2.13 on a 2-core AMD EPYC machine a
+        # contiguous (N, count) operand made this product about twice as slow at B = 4096, N = 64.
         return (products.reshape(batch * rows, points) @ weights[0].T).reshape(batch, rows, count)
     return products @ weights.transpose(1, 2)
 
@@ -323,14 +323,15 @@ def _derivative_tables(terms: int) -> dict[str, torch.Tensor]:
     # Flat positions in moment tensors of shape (B, rows, 3), for one index_select each.
     return {
         "term": term,
-        "is_amplitude": is_amplitude,
         "sign": sign,
         "gradient_flat": ((part_kind * terms + term) * 3 + x_power).reshape(-1),
         "gram_flat": (gram_index * 3 + pair_x_power).reshape(-1),
         "second_flat": (second_part * 3 + pair_x_power).reshape(-1),
         "second_sign": torch.tensor(_RE_I_POWER_SIGN, dtype=torch.float64)[pair_i_power] * same_term,
-        # 0: ∂²/∂A² (zero), 1: one derivative in A, 2: none (factor A_k).
-        "amplitude_mode": torch.where(amplitude_count == 2, 0, torch.where(amplitude_count == 1, 1, 2)),
+        # The factor a of a second derivative is A_k · amplitude_factor_a + amplitude_factor_one:
+        # A_k with no derivative in A, 1 with one, 0 with two.
+        "amplitude_factor_a": (amplitude_count == 0).to(torch.float64),
+        "amplitude_factor_one": (amplitude_count == 1).to(torch.float64),
     }
 
 
@@ -349,9 +350,9 @@ def _gather(moments: torch.Tensor, flat_index: torch.Tensor) -> torch.Tensor:
 
 
 def _jacobian_coefficients(theta: torch.Tensor, tables: dict) -> torch.Tensor:
-    """``sign_q · a_q`` of every first derivative, ``(B, 4m)``."""
-    amplitude = theta[:, _GROUP_A][:, tables["term"]]
-    factor = torch.where(tables["is_amplitude"], torch.ones_like(amplitude), amplitude)
+    """``sign_q · a_q`` of every first derivative, ``(B, 4m)``: 1 for the A group, ``A_k`` otherwise."""
+    amplitude = theta[:, _GROUP_A]
+    factor = torch.cat([torch.ones_like(amplitude), amplitude, amplitude, amplitude], dim=1)
     return tables["sign"] * factor
 
 
@@ -392,8 +393,7 @@ def _hessian(point: _Point, grid: _Grid, tables: dict) -> torch.Tensor:
     gauss_newton = gauss_newton * coefficients[:, :, None] * coefficients[:, None, :]
 
     amplitude = point.theta[:, _GROUP_A][:, tables["term"]][:, :, None]  # A of the row's term
-    mode = tables["amplitude_mode"]
-    factor = torch.where(mode == 2, amplitude, (mode == 1).to(amplitude.dtype))
+    factor = amplitude * tables["amplitude_factor_a"] + tables["amplitude_factor_one"]
     curvature = _gather(point.residual_moments, tables["second_flat"]).view(batch, size, size)
     curvature = curvature * tables["second_sign"] * factor
     return (2.0 / points) * (gauss_newton + curvature)
@@ -506,6 +506,7 @@ def _fit_amplitudes(alpha: torch.Tensor, omega: torch.Tensor, grid: _Grid, y: to
     points = y.shape[1]
     atoms = _unit_atoms(alpha, omega, torch.zeros_like(alpha), grid)
     cosine, sine = _cosine_sine(atoms)  # at φ = 0
+
     # Rows: the Gram products c_k c_l, c_k s_l, s_k s_l, then y c_k and y s_k.
     products = torch.empty(batch, 3 * terms * terms + 2 * terms, points, dtype=y.dtype, device=y.device)
     cross = terms * terms
@@ -517,6 +518,7 @@ def _fit_amplitudes(alpha: torch.Tensor, omega: torch.Tensor, grid: _Grid, y: to
     torch.mul(cosine, y[:, None], out=data_products[:, 0])
     torch.mul(sine, y[:, None], out=data_products[:, 1])
     sums = products.sum(dim=-1)
+
     cc, cs, ss = sums[:, :cross], sums[:, cross : 2 * cross], sums[:, 2 * cross : 3 * cross]
     rhs = sums[:, 3 * cross :]
     if terms == 1:
@@ -527,6 +529,7 @@ def _fit_amplitudes(alpha: torch.Tensor, omega: torch.Tensor, grid: _Grid, y: to
         gram = torch.cat([torch.cat([cc, cs], dim=2), torch.cat([cs.transpose(1, 2), ss], dim=2)], dim=1)
         coefficients, info = torch.linalg.solve_ex(gram, rhs)
         coefficients = torch.where((info == 0)[:, None], coefficients, torch.full_like(coefficients, math.nan))
+
     cosine_part, sine_part = coefficients[:, :terms], coefficients[:, terms:]  # A cos φ and -A sin φ
     amplitude = torch.hypot(cosine_part, sine_part)
     phi = torch.atan2(-sine_part, cosine_part)
@@ -543,7 +546,7 @@ def _loss_rounding_level(loss: torch.Tensor, mean_square_y: torch.Tensor) -> tor
     """``ε_L``: the size of rounding errors in ``L``, ``64 eps (√(L · mean y²) + L)``.
 
     Each residual carries an error of a few ulps of ``|f_n| + |y_n|`` (more for the later powers
-    of the doubling), so ``L`` carries about ``eps · rms(r) · rms(y)``; the factor 64 is a margin.
+    of the doubling), so ``L`` carries about ``eps · rms(r) · rms(y)``. The factor 64 is a margin.
     """
     eps = torch.finfo(loss.dtype).eps
     return 64 * eps * (torch.sqrt(loss * mean_square_y) + loss)
@@ -741,23 +744,30 @@ def _backtrack(
 # --------------------------------------------------------------------------------------------
 # Public entry points
 # --------------------------------------------------------------------------------------------
-def _check_inputs(params, x, y, gtol: float, max_inner: int, max_halvings: int, root_tol: float | None):
+def _check_inputs(
+    params, x, y, gtol: float, iterations: tuple[str, int], max_halvings: int, root_tol: float | None, solver: str
+):
+    """Validate the arguments of a public solver; ``iterations`` is the (name, value) of its cap."""
     if not isinstance(params, AIONParams):
         raise TypeError(f"params must be AIONParams, got {type(params).__name__}")
     params.check_finite("params")
+
     if params.dim != 1:
         raise ValueError(
-            f"the fast direct solve needs one input dimension, got d={params.dim}; "
+            f"{solver} needs one input dimension, got d={params.dim}; "
             "fit one-dimensional data or use a baseline solver"
         )
+
     if not gtol > 0:
         raise ValueError(f"gtol must be positive, got {gtol}")
-    if max_inner < 1:
-        raise ValueError(f"max_inner must be at least 1, got {max_inner}")
+    iteration_name, iteration_cap = iterations
+    if iteration_cap < 1:
+        raise ValueError(f"{iteration_name} must be at least 1, got {iteration_cap}")
     if max_halvings < 0:
         raise ValueError(f"max_halvings must be non-negative, got {max_halvings}")
     if root_tol is not None and not root_tol > 0:
         raise ValueError(f"root_tol must be positive, got {root_tol}")
+
     x = as_batched_inputs(x, params)
     y = check_targets(y, x, params)
     # |α x| is largest at an end of a monotone grid, so the endpoints suffice for the check.
@@ -766,7 +776,7 @@ def _check_inputs(params, x, y, gtol: float, max_inner: int, max_halvings: int, 
     if y.shape[1] < 4 * terms + 1:
         raise ValueError(
             f"y has {y.shape[1]} points but a model with {terms} term(s) has {4 * terms} parameters; "
-            f"the fast direct solve needs at least {4 * terms + 1} points"
+            f"{solver} needs at least {4 * terms + 1} points"
         )
     grid = _make_grid(x)
     return x, y, grid, terms
@@ -803,6 +813,7 @@ def _finish(
         new_theta = new_theta.gather(2, frequency_order[:, None, :].expand(-1, 4, -1))
         slot_order = torch.argsort(params.omega.abs().reshape(batch, terms), dim=1)
         new_theta = torch.empty_like(new_theta).scatter(2, slot_order[:, None, :].expand(-1, 4, -1), new_theta)
+
     higher = (status == CONVERGED) & (final_loss > start.loss)
     status = torch.where(higher, HIGHER_LOSS, status)
     succeeded = (status == CONVERGED) | higher
@@ -813,6 +824,7 @@ def _finish(
         for t_new, t_old in zip(new_params.tensors(), params.tensors())
     ))
     final = AIONParams(*(t_old + t_delta for t_old, t_delta in zip(params.tensors(), delta.tensors())))
+
     codes = status.tolist()
     inner_iterations, linear_solves, eig_solves = counts
     return DirectSolveResult(
@@ -868,9 +880,9 @@ def fast_direct_solve(
 ) -> DirectSolveResult:
     """Solve ∇L(θ + δ) = 0 for δ on a uniform one-dimensional grid, for a batch of problems.
 
-    Linear prediction (Prony) gives the shifted roots, least squares the amplitudes and phases,
-    and Newton's method on the exact resummed gradient refines the point until the shared
-    criterion holds; see the module docstring for the formulas.
+    Linear prediction (Prony) gives the shifted roots and least squares the amplitudes and
+    phases. Newton's method on the exact resummed gradient then refines the point until the
+    shared criterion holds. The module docstring gives the formulas.
 
     Parameters
     ----------
@@ -888,12 +900,14 @@ def fast_direct_solve(
     ``linear_solves`` counts the linear-prediction solve, the amplitude solve and every Newton
     solve including Levenberg retries (the 2 × 2 closed forms count as solves); ``eig_solves``
     counts the smallest eigenvalue of the lagged Gram matrix (closed form for one term, whose
-    root then comes from the quadratic formula) and, for ``m > 1``, the companion eigenvalues. Problems whose step failed keep δ = 0 and say why in
-    ``status``. ``loss`` and ``grad_norm`` are computed with the atoms of this module
+    root then comes from the quadratic formula) and, for ``m > 1``, the companion eigenvalues.
+    Problems whose step failed keep δ = 0 and ``status`` gives the reason. ``loss`` and ``grad_norm`` are computed with the atoms of this module
     (``e_0 z^n``); they agree with ``aion.mse_loss`` and autograd to rounding.
     """
     start_time = time.perf_counter()
-    x, y, grid, terms = _check_inputs(params, x, y, gtol, max_inner, max_halvings, root_tol)
+    x, y, grid, terms = _check_inputs(
+        params, x, y, gtol, ("max_inner", max_inner), max_halvings, root_tol, "fast_direct_solve"
+    )
     batch = params.batch_size
     device = y.device
     tables = _tables_on(terms, y.dtype, device)
@@ -970,7 +984,9 @@ def newton_solve(
     that did not meet the criterion keep δ = 0.
     """
     start_time = time.perf_counter()
-    x, y, grid, terms = _check_inputs(params, x, y, gtol, max_iterations, max_halvings, None)
+    x, y, grid, terms = _check_inputs(
+        params, x, y, gtol, ("max_iterations", max_iterations), max_halvings, None, "newton_solve"
+    )
     tables = _tables_on(terms, y.dtype, y.device)
     start = _evaluate(_to_terms(params), grid, y)
     grad_norm_start = _gradient(start, grid, tables).norm(dim=1)

@@ -324,3 +324,9 @@ def test_step_on_every_device(device):
     assert result.params.device == problem.x.device
     error = parameter_error(result.params.to("cpu"), problem.true_params.to("cpu"))
     assert float(error[0]) <= 1e-8
+
+
+def test_newton_baseline_names_its_iteration_cap():
+    problem = paper_test_problem()
+    with pytest.raises(ValueError, match="max_iterations must be at least 1, got 0"):
+        newton_solve(problem.initial_params, problem.x, problem.y, max_iterations=0)
