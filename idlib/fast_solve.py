@@ -281,7 +281,7 @@ def _evaluate(theta: torch.Tensor, grid: _Grid, y: torch.Tensor) -> _Point:
 
 @functools.lru_cache(maxsize=None)
 def _derivative_tables(terms: int) -> dict[str, torch.Tensor]:
-    """Index tables of the closed-form first and second derivatives for ``terms`` terms.
+    """Build the tables of the closed-form first and second derivatives for ``terms`` terms.
 
     Parameter ``q = g m + k`` (group g, term k). First derivative: ``∂f/∂θ_q =
     sign_q · a_q · x^{pw_q} · Φ[part_q]`` with ``a_q = 1`` for g = A and ``A_k`` otherwise, where
@@ -320,14 +320,21 @@ def _derivative_tables(terms: int) -> dict[str, torch.Tensor]:
     same_term = row_term == column_term
     pair_x_power = x_power[:, None] + x_power[None, :]
     second_part = torch.tensor(_RE_I_POWER_PART)[pair_i_power] * terms + row_term
-    # Flat positions in moment tensors of shape (B, rows, 3), for one index_select each.
+    second_sign = torch.tensor(_RE_I_POWER_SIGN, dtype=torch.float64)[pair_i_power] * same_term
+
+    # Selection matrices that map flattened moments (B, rows · 3), at positions 3 row + w, to
+    # the gradient (B, 4m) and to the two parts of the Hessian (B, 16m²) in one product each.
+    gradient_select = torch.zeros(2 * terms * 3, size, dtype=torch.float64)
+    gradient_select[(part_kind * terms + term) * 3 + x_power, torch.arange(size)] = sign
+    pairs = torch.arange(size * size)
+    gram_select = torch.zeros(3 * cross * 3, size * size, dtype=torch.float64)
+    gram_select[(gram_index * 3 + pair_x_power).reshape(-1), pairs] = (sign[:, None] * sign[None, :]).reshape(-1)
+    second_select = torch.zeros(2 * terms * 3, size * size, dtype=torch.float64)
+    second_select[(second_part * 3 + pair_x_power).reshape(-1), pairs] = second_sign.reshape(-1)
     return {
-        "term": term,
-        "sign": sign,
-        "gradient_flat": ((part_kind * terms + term) * 3 + x_power).reshape(-1),
-        "gram_flat": (gram_index * 3 + pair_x_power).reshape(-1),
-        "second_flat": (second_part * 3 + pair_x_power).reshape(-1),
-        "second_sign": torch.tensor(_RE_I_POWER_SIGN, dtype=torch.float64)[pair_i_power] * same_term,
+        "gradient_select": gradient_select,
+        "gram_select": gram_select,
+        "second_select": second_select,
         # The factor a of a second derivative is A_k · amplitude_factor_a + amplitude_factor_one:
         # A_k with no derivative in A, 1 with one, 0 with two.
         "amplitude_factor_a": (amplitude_count == 0).to(torch.float64),
@@ -343,17 +350,10 @@ def _tables_on(terms: int, dtype: torch.dtype, device: torch.device) -> dict[str
     }
 
 
-def _gather(moments: torch.Tensor, flat_index: torch.Tensor) -> torch.Tensor:
-    """Entries of ``moments`` ``(B, rows, 3)`` at the flat positions ``3 row + w``; ``(B, K)``."""
-    batch = moments.shape[0]
-    return torch.index_select(moments.reshape(batch, -1), 1, flat_index)
-
-
-def _jacobian_coefficients(theta: torch.Tensor, tables: dict) -> torch.Tensor:
-    """``sign_q · a_q`` of every first derivative, ``(B, 4m)``: 1 for the A group, ``A_k`` otherwise."""
+def _amplitude_factors(theta: torch.Tensor) -> torch.Tensor:
+    """``a_q`` of every first derivative, ``(B, 4m)``: 1 for the A group and ``A_k`` otherwise."""
     amplitude = theta[:, _GROUP_A]
-    factor = torch.cat([torch.ones_like(amplitude), amplitude, amplitude, amplitude], dim=1)
-    return tables["sign"] * factor
+    return torch.cat([torch.ones_like(amplitude), amplitude, amplitude, amplitude], dim=1)
 
 
 def _gradient(point: _Point, grid: _Grid, tables: dict) -> torch.Tensor:
@@ -368,8 +368,8 @@ def _gradient(point: _Point, grid: _Grid, tables: dict) -> torch.Tensor:
     torch.mul(cosine, residual, out=products[:, 0])
     torch.mul(sine, residual, out=products[:, 1])
     point.residual_moments = _weighted_sums(products.view(batch, 2 * terms, points), grid, 3)
-    selected = _gather(point.residual_moments, tables["gradient_flat"])
-    return (2.0 / points) * _jacobian_coefficients(point.theta, tables) * selected
+    signed = point.residual_moments.view(batch, -1) @ tables["gradient_select"]
+    return signed.mul_(_amplitude_factors(point.theta)).mul_(2.0 / points)
 
 
 def _hessian(point: _Point, grid: _Grid, tables: dict) -> torch.Tensor:
@@ -387,16 +387,15 @@ def _hessian(point: _Point, grid: _Grid, tables: dict) -> torch.Tensor:
         torch.mul(sine[:, :, None], sine[:, None], out=products[:, 2])
     gram = _weighted_sums(products.view(batch, 3 * terms * terms, points), grid, 3)
 
-    coefficients = _jacobian_coefficients(point.theta, tables)
-    size = coefficients.shape[1]
-    gauss_newton = _gather(gram, tables["gram_flat"]).view(batch, size, size)
-    gauss_newton = gauss_newton * coefficients[:, :, None] * coefficients[:, None, :]
+    factors = _amplitude_factors(point.theta)
+    size = factors.shape[1]
+    gauss_newton = (gram.view(batch, -1) @ tables["gram_select"]).view(batch, size, size)
+    gauss_newton.mul_(factors[:, :, None] * factors[:, None, :])
 
-    amplitude = point.theta[:, _GROUP_A][:, tables["term"]][:, :, None]  # A of the row's term
+    amplitude = point.theta[:, _GROUP_A].repeat(1, 4)[:, :, None]  # A of the row's term
     factor = amplitude * tables["amplitude_factor_a"] + tables["amplitude_factor_one"]
-    curvature = _gather(point.residual_moments, tables["second_flat"]).view(batch, size, size)
-    curvature = curvature * tables["second_sign"] * factor
-    return (2.0 / points) * (gauss_newton + curvature)
+    curvature = (point.residual_moments.view(batch, -1) @ tables["second_select"]).view(batch, size, size)
+    return gauss_newton.addcmul_(curvature, factor).mul_(2.0 / points)
 
 
 # --------------------------------------------------------------------------------------------
