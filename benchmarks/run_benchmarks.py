@@ -23,39 +23,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
-from idlib.benchmark import METHODS, run_problem, summarise
-from idlib.families import FamilySpec, make_problem
+from idlib.benchmark import EXPENSIVE_METHODS, benchmark_families, run_families, summarise
 from idlib.outputs import REPOSITORY_ROOT, write_text_atomic
-
-EXPENSIVE_METHODS = ("SD", "Adam")
-
-
-def benchmark_families() -> list[FamilySpec]:
-    """The families of the benchmark: the paper's shape, then one change at a time, then hard cases."""
-    return [
-        FamilySpec(),
-        FamilySpec(terms=2),
-        FamilySpec(terms=3),
-        FamilySpec(rank=2),
-        FamilySpec(rank=3),
-        FamilySpec(dim=2),
-        FamilySpec(dim=2, rank=2),
-        FamilySpec(noise=1e-3),
-        FamilySpec(noise=1e-2),
-        FamilySpec(noise=1e-1),
-        FamilySpec(grid="jittered"),
-        FamilySpec(grid="random"),
-        FamilySpec(start_distance=0.03),
-        FamilySpec(start_distance=0.3),
-        FamilySpec(start_distance=1.0),
-        FamilySpec(terms=2, hard_case="close_frequencies"),
-        FamilySpec(terms=2, hard_case="amplitude_ratio"),
-        FamilySpec(hard_case="strong_damping"),
-        FamilySpec(terms=2, hard_case="too_few_terms"),
-        FamilySpec(hard_case="too_many_terms"),
-    ]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,16 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
     families = benchmark_families()
     started = time.perf_counter()
-    results = []
-    total = len(families) * seeds
-    with tqdm(total=total, desc="problems", unit="problem") as progress:
-        for spec in families:
-            for seed in range(seeds):
-                methods = [m for m in METHODS if m not in EXPENSIVE_METHODS or seed < expensive_seeds]
-                problem = make_problem(spec, seed)
-                outcome = run_problem(problem, methods, restarts=arguments.restarts, seed=seed)
-                results.append({"family": spec.label(), "seed": seed, **outcome})
-                progress.update(1)
+    results = run_families(families, seeds, expensive_seeds, restarts=arguments.restarts, progress=True)
 
     record = {
         "generated_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -25,10 +25,12 @@ from dataclasses import asdict
 from typing import Callable
 
 import torch
+from tqdm import tqdm
 
 from .aion import AIONParams
 from .baselines import newton_cg, steepest_descent
 from .direct_solve import infinite_descent
+from .families import FamilySpec, make_problem
 from .objective import AIONObjective
 from .problems import Problem
 from .report import SolverReport, WorkCounts
@@ -232,3 +234,53 @@ def start_grid(problem: Problem, first: str, second: str, first_values: torch.Te
     theta[:, names.index(first)] = grid_first.reshape(-1)
     theta[:, names.index(second)] = grid_second.reshape(-1)
     return AIONParams.from_vector(theta, truth.rank, truth.dim, truth.terms)
+
+
+# Steepest descent and Adam take about a second per problem, so they see fewer seeds.
+EXPENSIVE_METHODS = ("SD", "Adam")
+
+
+def benchmark_families() -> list[FamilySpec]:
+    """The families of the benchmark: the paper's shape, then one change at a time, then hard cases."""
+    return [
+        FamilySpec(),
+        FamilySpec(terms=2),
+        FamilySpec(terms=3),
+        FamilySpec(rank=2),
+        FamilySpec(rank=3),
+        FamilySpec(dim=2),
+        FamilySpec(dim=2, rank=2),
+        FamilySpec(noise=1e-3),
+        FamilySpec(noise=1e-2),
+        FamilySpec(noise=1e-1),
+        FamilySpec(grid="jittered"),
+        FamilySpec(grid="random"),
+        FamilySpec(start_distance=0.03),
+        FamilySpec(start_distance=0.3),
+        FamilySpec(start_distance=1.0),
+        FamilySpec(terms=2, hard_case="close_frequencies"),
+        FamilySpec(terms=2, hard_case="amplitude_ratio"),
+        FamilySpec(hard_case="strong_damping"),
+        FamilySpec(terms=2, hard_case="too_few_terms"),
+        FamilySpec(hard_case="too_many_terms"),
+    ]
+
+
+def run_families(
+    families: list[FamilySpec], seeds: int, expensive_seeds: int, restarts: int = 3, progress: bool = False
+) -> list[dict]:
+    """Run every method on seeds ``0 … seeds-1`` of each family; expensive methods on the first few.
+
+    Returns one dict per problem: ``family``, ``seed``, ``best_loss`` and ``runs``.
+    """
+    if seeds < 1 or expensive_seeds < 0 or restarts < 0:
+        raise ValueError(f"need seeds >= 1, expensive_seeds >= 0 and restarts >= 0; got {seeds}, {expensive_seeds}, {restarts}")
+    results = []
+    with tqdm(total=len(families) * seeds, desc="problems", unit="problem", disable=not progress) as bar:
+        for spec in families:
+            for seed in range(seeds):
+                methods = [m for m in METHODS if m not in EXPENSIVE_METHODS or seed < expensive_seeds]
+                outcome = run_problem(make_problem(spec, seed), methods, restarts=restarts, seed=seed)
+                results.append({"family": spec.label(), "seed": seed, **outcome})
+                bar.update(1)
+    return results
