@@ -184,8 +184,12 @@ class _Grid:
 
 
 def _make_grid(x: torch.Tensor) -> _Grid:
-    """Build the grid from inputs of shape ``(G, N, 1)`` checked by ``uniform_step``."""
-    h = uniform_step(x)
+    """Build the grid from inputs of shape ``(G, N, 1)`` checked by ``uniform_step``.
+
+    The spacing may deviate by ``max(1e-9, 64 eps)`` relative to the mean step, so that float32
+    grids made by ``torch.linspace`` pass.
+    """
+    h = uniform_step(x, rtol=max(1e-9, 64 * torch.finfo(x.dtype).eps))
     positions = x[..., 0]
     powers = torch.stack([torch.ones_like(positions), positions, positions * positions], dim=1)
     return _Grid(positions[:, :1], h[:, None], powers)

@@ -330,3 +330,19 @@ def test_newton_baseline_names_its_iteration_cap():
     problem = paper_test_problem()
     with pytest.raises(ValueError, match="max_iterations must be at least 1, got 0"):
         newton_solve(problem.initial_params, problem.x, problem.y, max_iterations=0)
+
+
+def test_float32_step_meets_loose_tolerance():
+    problem = paper_test_problem(dtype=torch.float32)
+    result = fast_direct_solve(problem.initial_params, problem.x, problem.y, gtol=1e-5)
+    assert result.status == ["converged"], result.message
+    assert result.params.dtype == torch.float32
+    error = parameter_error(result.params.to(dtype=torch.float64), problem.true_params.to(dtype=torch.float64))
+    assert float(error[0]) <= 1e-4
+
+
+def test_decreasing_grid_recovered_exactly():
+    problem = paper_test_problem()
+    result = fast_direct_solve(problem.initial_params, problem.x.flip(0), problem.y.flip(0))
+    assert result.status == ["converged"]
+    assert float(parameter_error(result.params, problem.true_params)[0]) <= 1e-8
