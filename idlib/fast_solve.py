@@ -63,8 +63,9 @@ closed forms for the per-problem algebra. It has three stages.
     ``L(θ_k + τ d_k) ≤ L(θ_k) + 10⁻⁴ τ ∇L(θ_k)ᵀ d_k + ε_L``, where ``ε_L`` is the rounding level
     of the loss (see ``_loss_rounding_level``). Where the linear solve fails or ``d_k`` is not a
     descent direction (the Hessian is not positive definite there), ``d_k`` is recomputed from
-    ``∇²L + μ I`` with ``μ`` raised by factors of 100 up to the bound ``2 · 4m · max |∇²L_ij|`` on
-    the spectral radius, at which ``∇²L + μ I`` is positive definite (a Levenberg shift).
+    ``∇²L + μ I`` (a Levenberg shift) with ``μ = f · 4m max |∇²L_ij|`` for
+    ``f = 10⁻⁸, 10⁻⁶, 10⁻⁴, 10⁻², 1, 2`` in turn. Because ``4m max |∇²L_ij|`` bounds the
+    spectral radius, the shift with ``f = 2`` is positive definite and gives a descent direction.
 
 Stopping rule, shared with the other solvers of this package:
 
@@ -92,12 +93,17 @@ wrong δ):
 What this is, honestly: stage (b) is the classical total-least-squares linear-prediction
 (Prony–Pisarenko) estimate, stage (c) is Newton's method with a backtracking line search. The
 step is one outer update, but it has inner work: one small eigenvalue problem and one
-linear-prediction solve, one amplitude solve and a few Newton iterations
-(none on noise-free one-term data, where the gradient test passes at the point of stage (b)).
+linear-prediction solve, one amplitude solve and a few Newton iterations. On noise-free one-term
+data there are usually none, because the gradient test already passes at the point of stage (b).
 All of it is counted per problem. Apart from the gradient test, the choice among equivalent
 representations and, for ``m > 1``, the order of the terms, the result does not depend on θ_0:
 stage (b) uses the data alone. Newton's method converges to the stationary point near the
 linear-prediction estimate, which need not be the global minimum on a non-convex landscape.
+
+NOTE: only one term (m = 1) is tuned for speed. For ``m > 1`` on finely sampled noisy data the
+lagged Gram matrix is ill-conditioned (small ``ω h``), so the linear-prediction estimate can be
+far from the least-squares fit and Newton's method then takes tens of iterations (38 for the
+noisy two-term case in ``tests/test_fast_solve.py``), each with Levenberg retries.
 
 References: R. T. Batley and S. Saha, "The Method of Infinite Descent", arXiv:2510.05489
 (2025); for the smallest-eigenvector choice, the Wikipedia article "Pisarenko harmonic
