@@ -156,6 +156,12 @@ _I_POWER = (0, 0, 1, 1)
 _RE_I_POWER_PART = (0, 1, 0, 1)
 _RE_I_POWER_SIGN = (1.0, -1.0, -1.0, 1.0)
 
+# Default options of fast_direct_solve and fast_infinite_descent.
+DEFAULT_GTOL = 1e-10
+DEFAULT_MAX_INNER = 50
+DEFAULT_MAX_HALVINGS = 30
+DEFAULT_ROOT_TOL = 1e-9
+
 # Sufficient-decrease constant of the backtracking line search.
 _ARMIJO = 1e-4
 # A Newton step "makes progress" when it lowers ‖∇L‖ by at least this factor.
@@ -598,6 +604,7 @@ class _NewtonOutcome:
     grad_norm: torch.Tensor
     iterations: torch.Tensor
     linear_solves: torch.Tensor
+    loss_evals: torch.Tensor  # trial points of the line search, per problem
     status: torch.Tensor
 
 
@@ -651,6 +658,7 @@ def _newton(
     out_grad_norm = torch.zeros_like(point.loss)
     iterations = torch.zeros(batch, dtype=torch.long, device=device)
     linear_solves = torch.zeros(batch, dtype=torch.long, device=device)
+    loss_evals = torch.zeros(batch, dtype=torch.long, device=device)
     status = torch.full((batch,), RUNNING, dtype=torch.long, device=device)
     infinite = torch.full_like(point.loss, math.inf)
     work = _Working(
@@ -702,7 +710,10 @@ def _newton(
         iterations[work.index] += 1
         linear_solves[work.index] += solves
         slope = (direction * gradient).sum(dim=1)
-        accepted, failed = _backtrack(point, direction, slope, rounding, work.y, work.grid, max_halvings)
+        accepted, failed, evaluations = _backtrack(
+            point, direction, slope, rounding, work.y, work.grid, max_halvings
+        )
+        loss_evals[work.index] += evaluations
         work.point = accepted
         if bool(failed.any()):
             status[work.index[failed]] = LINE_SEARCH_FAILED
@@ -710,7 +721,7 @@ def _newton(
             if keep.numel() == 0:
                 break
             work = work.select(keep)
-    return _NewtonOutcome(out_theta, out_loss, out_grad_norm, iterations, linear_solves, status)
+    return _NewtonOutcome(out_theta, out_loss, out_grad_norm, iterations, linear_solves, loss_evals, status)
 
 
 def _backtrack(
@@ -721,15 +732,17 @@ def _backtrack(
     y: torch.Tensor,
     grid: _Grid,
     max_halvings: int,
-) -> tuple[_Point, torch.Tensor]:
+) -> tuple[_Point, torch.Tensor, torch.Tensor]:
     """Backtracking line search: the first ``τ = 1, 1/2, …`` with
     ``L(θ + τ d) ≤ L(θ) + 10⁻⁴ τ ∇Lᵀ d + ε_L``.
 
-    Returns the accepted points and a mask of the problems where ``max_halvings`` halvings
-    found none (their entries in the returned point are meaningless).
+    Returns the accepted points, a mask of the problems where ``max_halvings`` halvings found
+    none (their entries in the returned point are meaningless) and the loss evaluations per
+    problem.
     """
     shape = point.theta.shape
     step = torch.ones_like(point.loss)
+    evaluations = torch.ones(shape[0], dtype=torch.long, device=point.loss.device)
     accepted = _evaluate(point.theta + direction.view(shape), grid, y)
     pending = ~(accepted.loss <= point.loss + _ARMIJO * slope + rounding)
     for _ in range(max_halvings):
@@ -739,6 +752,7 @@ def _backtrack(
         step = step.index_put((index,), 0.5 * step[index])
         theta = point.theta[index] + step[index, None, None] * direction[index].view(-1, *shape[1:])
         retry = _evaluate(theta, grid.select(index), y[index])
+        evaluations[index] += 1
         ok = retry.loss <= point.loss[index] + _ARMIJO * step[index] * slope[index] + rounding[index]
         accepted = _Point(
             accepted.theta.index_copy(0, index, retry.theta),
@@ -747,7 +761,7 @@ def _backtrack(
             accepted.loss.index_copy(0, index, retry.loss),
         )
         pending = pending.index_put((index,), ~ok)
-    return accepted, pending
+    return accepted, pending, evaluations
 
 
 # --------------------------------------------------------------------------------------------
@@ -882,10 +896,10 @@ def fast_direct_solve(
     x: torch.Tensor,
     y: torch.Tensor,
     *,
-    gtol: float = 1e-10,
-    max_inner: int = 50,
-    max_halvings: int = 30,
-    root_tol: float = 1e-9,
+    gtol: float = DEFAULT_GTOL,
+    max_inner: int = DEFAULT_MAX_INNER,
+    max_halvings: int = DEFAULT_MAX_HALVINGS,
+    root_tol: float = DEFAULT_ROOT_TOL,
 ) -> DirectSolveResult:
     """Solve ∇L(θ + δ) = 0 for δ on a uniform one-dimensional grid, for a batch of problems.
 
@@ -913,6 +927,15 @@ def fast_direct_solve(
     Problems whose step failed keep δ = 0 and ``status`` gives the reason. ``loss`` and ``grad_norm`` are computed with the atoms of this module
     (``e_0 z^n``); they agree with ``aion.mse_loss`` and autograd to rounding.
     """
+    result, _ = _fast_direct_solve_counted(params, x, y, gtol, max_inner, max_halvings, root_tol)
+    return result
+
+
+def _fast_direct_solve_counted(
+    params: AIONParams, x: torch.Tensor, y: torch.Tensor, gtol: float, max_inner: int, max_halvings: int,
+    root_tol: float,
+) -> tuple[DirectSolveResult, torch.Tensor]:
+    """Run ``fast_direct_solve`` and also return the line-search loss evaluations per problem."""
     start_time = time.perf_counter()
     x, y, grid, terms = _check_inputs(
         params, x, y, gtol, ("max_inner", max_inner), max_halvings, root_tol, "fast_direct_solve"
@@ -949,6 +972,7 @@ def fast_direct_solve(
     final_grad_norm = torch.full_like(point.loss, math.nan)
     iterations = torch.zeros(batch, dtype=torch.long, device=device)
     newton_solves = torch.zeros(batch, dtype=torch.long, device=device)
+    loss_evals = torch.zeros(batch, dtype=torch.long, device=device)
     if running.numel() > 0:
         all_running = running.numel() == batch
         sub_point = point if all_running else point.select(running)
@@ -962,16 +986,18 @@ def fast_direct_solve(
         final_grad_norm = final_grad_norm.index_copy(0, running, outcome.grad_norm)
         iterations = iterations.index_copy(0, running, outcome.iterations)
         newton_solves = newton_solves.index_copy(0, running, outcome.linear_solves)
+        loss_evals = loss_evals.index_copy(0, running, outcome.loss_evals)
         status = status.index_copy(0, running, outcome.status)
 
     linear_solves = newton_solves + 2  # linear prediction and amplitudes
     # One term: the closed-form 3 × 3 eigenvalue. More terms: eigh and the companion eigenvalues.
     eig_solves = torch.full_like(iterations, 1 if terms == 1 else 2)
     messages = _messages(gtol, max_inner, max_halvings, "at the linear-prediction point or after Newton iterations")
-    return _finish(
+    result = _finish(
         params, new_theta, status, start, final_loss, grad_norm_start, final_grad_norm,
         (iterations, linear_solves, eig_solves), messages, start_time,
     )
+    return result, loss_evals
 
 
 def newton_solve(
@@ -979,9 +1005,9 @@ def newton_solve(
     x: torch.Tensor,
     y: torch.Tensor,
     *,
-    gtol: float = 1e-10,
+    gtol: float = DEFAULT_GTOL,
     max_iterations: int = 200,
-    max_halvings: int = 30,
+    max_halvings: int = DEFAULT_MAX_HALVINGS,
 ) -> DirectSolveResult:
     """Run Newton's method on ∇L(θ) = 0 from θ_0 for a batch of problems (a baseline).
 
@@ -1009,20 +1035,30 @@ def newton_solve(
     )
 
 
-def fast_infinite_descent(params: AIONParams, x: torch.Tensor, y: torch.Tensor, **options) -> SolverReport:
+def fast_infinite_descent(
+    params: AIONParams,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    gtol: float = DEFAULT_GTOL,
+    max_inner: int = DEFAULT_MAX_INNER,
+    max_halvings: int = DEFAULT_MAX_HALVINGS,
+    root_tol: float = DEFAULT_ROOT_TOL,
+) -> SolverReport:
     """Take one fast Infinite Descent step on a single problem and report it like the other solvers.
 
-    ``params`` must hold a batch of one; ``options`` are passed to ``fast_direct_solve``. The
-    report counts two gradient evaluations (at θ_0 for the criterion and at the point of stage
-    (b)) plus one per Newton iteration, and all other inner work.
+    ``params`` must hold a batch of one; the options are those of ``fast_direct_solve``. The report counts two gradient evaluations (at θ_0 for the criterion
+    and at the point of stage (b)) plus one per Newton iteration, the line search's loss
+    evaluations, and all other inner work.
     """
     if params.batch_size != 1:
         raise ValueError(
             f"fast_infinite_descent takes one problem, got a batch of {params.batch_size}; use fast_direct_solve"
         )
-    result = fast_direct_solve(params, x, y, **options)
+    result, loss_evals = _fast_direct_solve_counted(params, x, y, gtol, max_inner, max_halvings, root_tol)
     iterations = int(result.inner_iterations[0])
     work = WorkCounts(
+        loss_evals=int(loss_evals[0]),
         grad_evals=2 + iterations,
         linear_solves=int(result.linear_solves[0]),
         eig_solves=int(result.eig_solves[0]),

@@ -346,3 +346,12 @@ def test_decreasing_grid_recovered_exactly():
     result = fast_direct_solve(problem.initial_params, problem.x.flip(0), problem.y.flip(0))
     assert result.status == ["converged"]
     assert float(parameter_error(result.params, problem.true_params)[0]) <= 1e-8
+
+
+def test_single_problem_report_counts_line_search():
+    problem = random_one_atom_problem(5, noise=1e-2)
+    report = fast_infinite_descent(problem.initial_params, problem.x, problem.y)
+    assert report.status == "converged"
+    assert report.work.inner_iterations >= 1
+    # At least one trial point per Newton iteration, more where the step was halved.
+    assert report.work.loss_evals >= report.work.inner_iterations
