@@ -291,3 +291,15 @@ def test_shifted_atom_terms_match_mpmath_taylor_coefficients():
     term_series, _ = shifted_atom_series(theta, delta, x, 8)
     np.testing.assert_allclose(term_series.real.reshape(9).numpy(), reference, rtol=1e-12, atol=1e-14)
     assert math.isclose(reference[0], 1.1 * math.exp(-0.2 * x_value) * math.cos(2.0 * x_value + 0.3), rel_tol=1e-14)
+
+
+def test_taylor_coefficient_methods_agree():
+    from idlib.symbolic_tower import taylor_coefficients
+
+    t, a = sp.symbols("t a", real=True)
+    expression = sp.exp(a * t) * sp.cos(t) / (1 + t)
+    by_series = taylor_coefficients(expression, t, 5, method="series")
+    by_diff = taylor_coefficients(expression, t, 5, method="diff")
+    assert all(sp.simplify(left - right) == 0 for left, right in zip(by_series, by_diff))
+    with pytest.raises(ValueError, match="method must be"):
+        taylor_coefficients(expression, t, 2, method="pade")
