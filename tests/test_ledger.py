@@ -39,11 +39,15 @@ def claim_by_id(ledger, identifier):
     return next(claim for claim in ledger["claims"] if claim["id"] == identifier)
 
 
-def copy_table1(root):
-    """Copy the committed Table 1 into ``root/paper/tables`` and return ``root``."""
-    target = root / TABLE1
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(REPOSITORY_ROOT / TABLE1, target)
+def copy_tables(root):
+    """Copy every committed table the ledger reads into ``root/paper/tables`` and return ``root``."""
+    tables = {TABLE1} | {
+        claim["source"]["table"] for claim in LEDGER["claims"] if claim["status"] != "pending" and claim["source"]
+    }
+    for table in sorted(tables):
+        target = root / table
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPOSITORY_ROOT / table, target)
     return root
 
 
@@ -92,7 +96,7 @@ def test_claim_agrees_with_tables(claim):
 
 
 def test_changed_count_detected(tmp_path):
-    edit_table1(copy_table1(tmp_path), "Steepest Descent", "outer_iterations", "1000")
+    edit_table1(copy_tables(tmp_path), "Steepest Descent", "outer_iterations", "1000")
     report = check_ledger(LEDGER, tmp_path)
     messages = problems_of(report, "steepest-descent-iterations")
     assert len(messages) == 2, report.problems
@@ -102,7 +106,7 @@ def test_changed_count_detected(tmp_path):
 
 
 def test_fill_follows_changed_table(tmp_path):
-    edit_table1(copy_table1(tmp_path), "Steepest Descent", "outer_iterations", "1000")
+    edit_table1(copy_tables(tmp_path), "Steepest Descent", "outer_iterations", "1000")
     filled = fill_ledger(LEDGER, tmp_path)
     claim = claim_by_id(filled, "steepest-descent-iterations")
     assert claim["our_value"] == 1000
@@ -112,12 +116,12 @@ def test_fill_follows_changed_table(tmp_path):
 
 
 def test_rounding_level_change_tolerated(tmp_path):
-    edit_table1(copy_table1(tmp_path), "Infinite Descent", "final_grad_norm_rel", "7.1e-15")
+    edit_table1(copy_tables(tmp_path), "Infinite Descent", "final_grad_norm_rel", "7.1e-15")
     assert check_ledger(LEDGER, tmp_path).problems == []
 
 
 def test_gradient_above_limit_detected(tmp_path):
-    edit_table1(copy_table1(tmp_path), "Infinite Descent", "final_grad_norm_rel", "1e-09")
+    edit_table1(copy_tables(tmp_path), "Infinite Descent", "final_grad_norm_rel", "1e-09")
     report = check_ledger(LEDGER, tmp_path)
     messages = problems_of(report, "exact-algebraic-update")
     assert any("our_value" in message and "1e-09" in message for message in messages), report.problems
@@ -126,7 +130,7 @@ def test_gradient_above_limit_detected(tmp_path):
 
 
 def test_failed_step_makes_claims_differ(tmp_path):
-    edit_table1(copy_table1(tmp_path), "Infinite Descent", "status", "max_inner_iterations")
+    edit_table1(copy_tables(tmp_path), "Infinite Descent", "status", "max_inner_iterations")
     filled = fill_ledger(LEDGER, tmp_path)
     assert claim_by_id(filled, "infinite-descent-one-step")["status"] == "differs"
     assert claim_by_id(filled, "exact-algebraic-update")["status"] == "differs"
@@ -135,7 +139,7 @@ def test_failed_step_makes_claims_differ(tmp_path):
 
 
 def test_text_in_numeric_column_rejected(tmp_path):
-    edit_table1(copy_table1(tmp_path), "Infinite Descent", "final_grad_norm_rel", "n/a")
+    edit_table1(copy_tables(tmp_path), "Infinite Descent", "final_grad_norm_rel", "n/a")
     with pytest.raises(LedgerError, match="at_most rule needs a number"):
         fill_ledger(LEDGER, tmp_path)
     assert any("at_most rule needs a number" in message for message in check_ledger(LEDGER, tmp_path).problems)
@@ -148,7 +152,7 @@ def test_missing_table_reported(tmp_path):
 
 
 def test_missing_row_reported(tmp_path):
-    path = copy_table1(tmp_path) / TABLE1
+    path = copy_tables(tmp_path) / TABLE1
     rows = [row for row in read_table(path) if row["method"] != "Newton-CG"]
     write_table(rows, path.with_suffix(""))
     messages = problems_of(check_ledger(LEDGER, tmp_path), "newton-cg-iterations")
@@ -156,7 +160,7 @@ def test_missing_row_reported(tmp_path):
 
 
 def test_missing_column_reported(tmp_path):
-    path = copy_table1(tmp_path) / TABLE1
+    path = copy_tables(tmp_path) / TABLE1
     rows = [{("outer" if key == "outer_iterations" else key): value for key, value in row.items()} for row in read_table(path)]
     write_table(rows, path.with_suffix(""))
     report = check_ledger(LEDGER, tmp_path)
@@ -239,7 +243,7 @@ def test_load_reports_invalid_json(tmp_path):
 
 def test_command_line_exit_status(tmp_path, caplog):
     assert main(["--check", "--output-dir", str(REPOSITORY_ROOT)]) == 0
-    changed = copy_table1(tmp_path / "out")
+    changed = copy_tables(tmp_path / "out")
     edit_table1(changed, "Newton-CG", "outer_iterations", "28")
     assert main(["--check", "--output-dir", str(changed)]) == 1
     assert "newton-cg-iterations: our_value is 11 in the ledger but 28" in caplog.text
