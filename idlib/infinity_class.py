@@ -99,7 +99,7 @@ class AtomFamily:
 
 @dataclass
 class ParameterVerdict:
-    """What the checker found for one parameter of one family.
+    """Verdicts of the checker for one parameter of one family.
 
     Attributes
     ----------
@@ -222,7 +222,7 @@ def singular_points(expression: sp.Expr, parameter, integer: sp.Symbol) -> list[
 
 
 def _nearest_member(point: sp.Expr, integer: sp.Symbol, centre: complex, numeric: dict) -> tuple[int | None, complex]:
-    """The integer n whose point is nearest ``centre`` at the stated values, and that point."""
+    """Return the integer n whose point is nearest ``centre`` at the stated values, and that point."""
     value = point.subs(numeric)
     if not value.has(integer):
         return None, complex(sp.N(value, 30))
@@ -239,7 +239,7 @@ def _nearest_member(point: sp.Expr, integer: sp.Symbol, centre: complex, numeric
 
 
 def _is_removable(family: AtomFamily, parameter, point: complex) -> bool:
-    """Whether |f| stays bounded on shrinking circles around ``point`` (a removable singularity)."""
+    """Return whether |f| stays bounded on shrinking circles around ``point`` (a removable singularity)."""
     others = {symbol: family.values[symbol.name] for symbol in family.parameters if symbol != parameter}
     others[family.x] = family.x_value
     function = sp.lambdify(parameter, family.expression.subs(others), modules="mpmath")
@@ -265,8 +265,15 @@ def _radius_formula(point: sp.Expr, parameter) -> sp.Expr:
     return sp.sqrt(real**2 + imaginary**2) / sp.Abs(denominator)
 
 
+def _check_parameter(family: AtomFamily, parameter) -> None:
+    if parameter not in family.parameters:
+        names = ", ".join(symbol.name for symbol in family.parameters)
+        raise ValueError(f"{parameter!r} is not a parameter of family {family.name!r}; pass one of its symbols: {names}")
+
+
 def classify_tower(family: AtomFamily, parameter) -> dict:
     """Classify the tower of ``family`` in ``parameter``: terminates, entire or finite radius."""
+    _check_parameter(family, parameter)
     expression = family.expression
     if expression.is_polynomial(parameter):
         degree = int(sp.degree(expression, parameter)) if expression.has(parameter) else 0
@@ -312,9 +319,10 @@ def shift_closure(family: AtomFamily, parameter, shifts=(0.37, -0.61), seed: int
     For each shift Δ the ratio ``R(x) = f(x; q + Δ e) / f(x; q)`` at the stated values is sampled
     on x ∈ [x_0 - 0.8, x_0 + 0.8] with x_0 the stated input. A constant R gives ``"constant"``.
     Otherwise complex parameters q' with ``f(x; q') = R(x)`` are fitted by least squares from the
-    stated values and from ``starts`` seeded random complex points; the fit must reproduce R at
-    twelve fresh points to relative accuracy 1e-8. Returns ``(verdict, detail)``.
+    stated values and from ``starts`` seeded random complex points. A fit counts only if it
+    reproduces R at twelve fresh points to relative accuracy 1e-8. Returns ``(verdict, detail)``.
     """
+    _check_parameter(family, parameter)
     function = _complex_function(family)
     base = np.array([family.values[symbol.name] for symbol in family.parameters], dtype=complex)
     index = family.parameters.index(parameter)
@@ -393,9 +401,9 @@ def check_family(family: AtomFamily) -> list[ParameterVerdict]:
 
 
 def standard_families() -> list[AtomFamily]:
-    """The atom families of the comparison table, with their stated values.
+    """Return the atom families of the comparison table, with their stated values.
 
-    AION atoms take the truth of the test problem, ``(A, α, ω, φ) = (1, -0.1, 1.2, 0.5)``; all
+    AION atoms take the truth of the test problem, ``(A, α, ω, φ) = (1, -0.1, 1.2, 0.5)``. All
     radii are evaluated at ``x = 1.5``.
     """
     x = sp.Symbol("x", real=True)
@@ -419,7 +427,7 @@ def standard_families() -> list[AtomFamily]:
 
 
 def infinity_class_table(families: list[AtomFamily] | None = None) -> list[dict]:
-    """One row per family and parameter, for ``idlib.outputs.write_table``."""
+    """Build one row per family and parameter, for ``idlib.outputs.write_table``."""
     families = standard_families() if families is None else families
     rows = []
     for family in families:
@@ -444,10 +452,11 @@ def numerical_radius(family: AtomFamily, parameter, order: int = 40, precision: 
     """Estimate the radius of the Taylor series in ``parameter`` from mpmath coefficients.
 
     The coefficients ``c_k`` of ``f(q_0 + Δ)`` come from ``mpmath.taylor`` at ``precision``
-    digits; the estimate is ``1 / max_{k ∈ [K/2, K]} |c_k|^{1/k}`` (the Cauchy–Hadamard root test
-    over the upper half of the orders). It tends to infinity for an entire series and is within
+    digits. The estimate is ``1 / max_{k ∈ [K/2, K]} |c_k|^{1/k}``, the Cauchy–Hadamard root test
+    over the upper half of the orders. It tends to infinity for an entire series and is within
     a few percent of a finite radius for K = 40 when the nearest singularity is a simple pole.
     """
+    _check_parameter(family, parameter)
     others = {symbol: family.values[symbol.name] for symbol in family.parameters if symbol != parameter}
     others[family.x] = family.x_value
     function = sp.lambdify(parameter, family.expression.subs(others), modules="mpmath")

@@ -12,10 +12,11 @@ solve); K = ∞ is Infinite Descent (``idlib.direct_solve``).
 The update, in full:
 
 1. **Newton step with a shift.** Factorise ``∇²L(θ) + μ I`` by Cholesky, with ``μ = 0`` when
-   the Hessian is positive definite and otherwise the first of ``μ_0 = β - min_i H_ii``,
-   ``2 μ_0``, ``4 μ_0``, … that factorises, ``β = 10⁻³ max_ij |H_ij|`` (Cholesky with added
-   multiple of the identity: J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed.,
-   Springer 2006, Algorithm 3.3). The step ``δ_N = -(∇²L + μ I)⁻¹ ∇L`` is a descent direction.
+   the Hessian is positive definite. Otherwise μ is the first of ``μ_0, 2 μ_0, 4 μ_0, …`` that
+   factorises, where ``μ_0 = β - min_i H_ii`` if a diagonal entry is not positive and
+   ``μ_0 = β`` if all are, and ``β = 10⁻³ max_ij |H_ij|`` (Cholesky with added multiple of the
+   identity: J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., Springer 2006,
+   Algorithm 3.3). The step ``δ_N = -(∇²L + μ I)⁻¹ ∇L`` is a descent direction.
 2. **The order-K root.** For K ≥ 2 solve ``G_K(δ) + μ δ = 0`` by Newton's method on δ, started
    from ``δ_N``: ``δ ← δ - (J_K(δ) + μ I)⁻¹ (G_K(δ) + μ δ)`` with ``J_K(δ) = ∂G_K/∂δ``, until
    ``‖G_K(δ) + μ δ‖₂ ≤ inner_rtol ‖∇L(θ)‖₂`` or ``max_inner`` iterations. Where the Hessian is
@@ -58,11 +59,13 @@ from .taylor import AutogradTower, check_flat_parameters, check_order
 class OrderKReport(SolverReport):
     """``SolverReport`` of an order-K descent run, with the order and what each step used.
 
-    Work counted in ``work``: ``grad_evals`` the gradients ∇L(θ_k) at the start and at every
-    accepted iterate; ``loss_evals`` the loss at the start and at every line-search trial;
-    ``hvp_evals`` the Jacobian-vector products used to assemble ∇²L and ``J_K(δ)`` (n per
-    matrix); ``linear_solves`` every Cholesky attempt and every inner Newton solve;
-    ``inner_iterations`` the inner Newton iterations on the order-K condition.
+    Work counted in ``work``:
+
+    - ``grad_evals``: the gradients ∇L(θ_k) at the start and at every accepted iterate;
+    - ``loss_evals``: the loss at the start and at every line-search trial;
+    - ``hvp_evals``: the Jacobian-vector products that assemble ∇²L and ``J_K(δ)``, n per matrix;
+    - ``linear_solves``: every Cholesky attempt and every inner Newton solve;
+    - ``inner_iterations``: the inner Newton iterations on the order-K condition.
 
     Attributes
     ----------
@@ -175,7 +178,8 @@ def order_k_descent(
 
     Returns
     -------
-    OrderKReport with status ``"converged"``, ``"max_iterations"`` or ``"line_search_failed"``.
+    OrderKReport with status ``"converged"``, ``"max_iterations"``, ``"line_search_failed"`` or
+    ``"non_finite_hessian"``.
     """
     tower = _as_tower(tower)
     theta = check_flat_parameters(theta0, "theta0").clone()
@@ -212,6 +216,9 @@ def order_k_descent(
             break
         hessian = tower.truncated_jacobian(theta, torch.zeros_like(theta), 1)
         work.hvp_evals += size
+        if not bool(torch.isfinite(hessian).all()):
+            status, message = "non_finite_hessian", f"the Hessian at outer iteration {iterations} is not finite"
+            break
         shift, factor, attempts = shifted_cholesky(hessian)
         work.linear_solves += attempts
         newton_step = torch.cholesky_solve(-gradient[:, None], factor)[:, 0]

@@ -48,7 +48,7 @@ class AtomSymbols:
         return (self.delta_A, self.delta_alpha, self.delta_omega, self.delta_phi)
 
     def shift(self) -> dict:
-        """The substitution θ → θ + t δ."""
+        """Return the substitution θ → θ + t δ."""
         return {parameter: parameter + self.t * step for parameter, step in zip(self.parameters, self.steps)}
 
 
@@ -122,9 +122,9 @@ def loss_gradient_terms(symbols: AtomSymbols, order: int) -> list[list[sp.Expr]]
 
 
 def is_zero(expression: sp.Expr) -> bool:
-    """Whether ``expression`` is zero after writing trigonometric functions as exponentials.
+    """Return whether ``expression`` is zero after writing trigonometric functions as exponentials.
 
-    Expanding and combining powers of exponentials settles the expressions of this module; the
+    Expanding and combining powers of exponentials settles the expressions of this module. The
     slower ``sympy.simplify`` runs only when that leaves something non-zero.
     """
     expanded = sp.expand(sp.powsimp(sp.expand(sp.expand(expression).rewrite(sp.exp))))
@@ -154,7 +154,7 @@ def taylor_coefficients(expression: sp.Expr, variable: sp.Symbol, order: int, me
 def exponential_resummation_gap(symbols: AtomSymbols) -> sp.Expr:
     """Return ``Σ_{k≥0} S_k - (A + ΔA) exp((α + Δα) x + i((ω + Δω) x + φ + Δφ))``, simplified.
 
-    sympy sums ``Σ_k u^k/k!`` to ``exp(u)``; the result is zero when the closed-form terms sum to
+    sympy sums ``Σ_k u^k/k!`` to ``exp(u)``. The result is zero when the closed-form terms sum to
     the shifted atom, which is the resummation identity behind Infinite Descent.
     """
     s = symbols

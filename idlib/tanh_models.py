@@ -139,8 +139,8 @@ def tanh_unit_radius(theta: torch.Tensor, delta: torch.Tensor, x: torch.Tensor) 
     """Radius of convergence in t of the tower of ``∇L(θ + t δ)`` for a tanh unit.
 
     ``ρ = min_n |z_n - iπ/2| / |u_n|`` over the points with ``u_n ≠ 0`` (see the module
-    docstring); ``inf`` when the step leaves every argument unchanged (``u = 0``), because then
-    only the amplitude moves and the tower stops after order one.
+    docstring). Returns ``inf`` when the step leaves every argument unchanged (``u = 0``),
+    because then only the amplitude moves and the tower stops after order one.
     """
     theta = check_flat_parameters(theta, "theta")
     delta = check_flat_parameters(delta, "delta", theta)

@@ -250,3 +250,9 @@ def test_unsupported_function_is_reported():
     family = AtomFamily("gamma", sp.gamma(a * x), x, (a,), {"a": 1.0}, 1.0)
     with pytest.raises(ValueError, match="cannot analyse gamma"):
         classify_tower(family, a)
+
+
+def test_unknown_parameter_is_rejected():
+    family = FAMILIES["tanh unit"]
+    with pytest.raises(ValueError, match="not a parameter of family 'tanh unit'"):
+        classify_tower(family, sp.Symbol("a", real=True))

@@ -184,3 +184,14 @@ def test_order_k_descent_rejects_bad_tower_and_start():
         order_k_descent(42, problem.initial_params.to_vector()[0], 1)
     with pytest.raises(ValueError, match="flat parameter vector"):
         order_k_descent(AIONTower(problem.x, problem.y), problem.initial_params.to_vector(), 1)
+
+
+def test_non_finite_hessian_is_reported_as_status():
+    class BrokenCurvature(AutogradTower):
+        def truncated_jacobian(self, theta, delta, order):
+            return torch.full((theta.numel(), theta.numel()), float("nan"), dtype=theta.dtype)
+
+    report = order_k_descent(BrokenCurvature(lambda theta: (theta - 1).pow(4).sum()),
+                             torch.zeros(2, dtype=torch.float64), 1)
+    assert report.status == "non_finite_hessian"
+    assert report.outer_iterations == 0
