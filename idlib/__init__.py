@@ -8,6 +8,7 @@ from .aion import AIONParams, aion, mse_loss, wrap_phase
 from .baselines import newton_cg, steepest_descent
 from .direct_solve import DirectSolveResult, direct_solve, infinite_descent
 from .families import FamilySpec, make_family
+from .fast_solve import fast_direct_solve, fast_infinite_descent, newton_solve
 from .jacobian import aion_jacobian
 from .objective import AIONObjective, Objective, QuadraticObjective
 from .problems import Problem, paper_test_problem, parameter_error, random_one_atom_problem
@@ -31,6 +32,8 @@ __all__ = [
     "aion",
     "aion_jacobian",
     "direct_solve",
+    "fast_direct_solve",
+    "fast_infinite_descent",
     "infinite_descent",
     "lbfgs",
     "levenberg_marquardt",
@@ -38,6 +41,7 @@ __all__ = [
     "matrix_pencil",
     "mse_loss",
     "newton_cg",
+    "newton_solve",
     "paper_test_problem",
     "parameter_error",
     "random_one_atom_problem",

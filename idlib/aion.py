@@ -247,7 +247,12 @@ def aion(params: AIONParams, x: torch.Tensor) -> torch.Tensor:
     A, alpha, omega, phi = (t[:, None] for t in params.tensors())
     terms = A * torch.exp(alpha * xs) * torch.cos(omega * xs + phi)
     psi = terms.sum(dim=-1)  # (B, N, r, d)
-    return psi.prod(dim=-1).sum(dim=-1)
+    # A chain of products rather than prod(), whose derivative divides by the factors and loses
+    # digits in higher-order autograd when a factor is near zero.
+    product = psi[..., 0]
+    for i in range(1, psi.shape[-1]):
+        product = product * psi[..., i]
+    return product.sum(dim=-1)
 
 
 def mse_loss(params: AIONParams, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

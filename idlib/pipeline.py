@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from .companion import write_companion
 from .ledger import fill_ledger, load_ledger, write_ledger
 from .outputs import OUTPUT_DIR_VARIABLE, REPOSITORY_ROOT, resolve_output_dir, write_text_atomic
 
@@ -214,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         # Our values in the claims ledger come from the tables just written; a changed claim
         # shows up in the diff of paper/claims.json for review.
         write_ledger(fill_ledger(load_ledger(), output_root))
+        write_companion(output_root)
     provenance_path = output_root / "paper" / "provenance.json"
     try:
         previous = json.loads(provenance_path.read_text()).get("outputs", {})

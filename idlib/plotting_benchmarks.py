@@ -14,6 +14,7 @@ from .plotting import DISPLAY_NAMES, METHOD_COLORS, new_figure
 # Benchmark method names mapped to one colour each; ID, SD and Newton-CG keep the paper's colours.
 BENCHMARK_COLORS = {
     "ID": METHOD_COLORS["Infinite Descent"],
+    "ID-fast": "darkgreen",
     "SD": METHOD_COLORS["Steepest Descent"],
     "NewtonCG": METHOD_COLORS["Newton-CG"],
     "LM": "tab:blue",
@@ -22,7 +23,7 @@ BENCHMARK_COLORS = {
     "LBFGS": "tab:purple",
     "Adam": "tab:gray",
 }
-MARKERS = {"ID": "o", "SD": "v", "NewtonCG": "s", "LM": "D", "VarPro": "^", "MatrixPencil": "P", "LBFGS": "X", "Adam": "*"}
+MARKERS = {"ID": "o", "ID-fast": "h", "SD": "v", "NewtonCG": "s", "LM": "D", "VarPro": "^", "MatrixPencil": "P", "LBFGS": "X", "Adam": "*"}
 
 
 def _label(name: str) -> str:
