@@ -60,3 +60,10 @@ def test_output_dir_relative_to_repository(monkeypatch, tmp_path):
     assert resolve_output_dir("build") == REPOSITORY_ROOT / "build"
     monkeypatch.setenv("IDLIB_OUTPUT_DIR", os.fspath(tmp_path))
     assert resolve_output_dir(None) == tmp_path
+
+
+def test_written_files_follow_umask(tmp_path):
+    write_table([{"a": 1}], tmp_path / "t")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "t.csv").stat().st_mode & 0o777 == 0o666 & ~umask
