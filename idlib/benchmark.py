@@ -94,7 +94,11 @@ def applicable(method: str, problem: Problem) -> bool:
 
 
 def run_method(method: str, problem: Problem) -> dict:
-    """Run one method on one problem; return a JSON-ready record (never raises for a failed fit)."""
+    """Run one method on one problem and return a JSON-ready record.
+
+    A ValueError, RuntimeError or LinAlgError raised by the solver becomes a record with status
+    ``"error"`` and the message, so one bad problem does not end a long benchmark.
+    """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose from {sorted(METHODS)}")
     if not applicable(method, problem):
