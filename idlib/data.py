@@ -20,6 +20,8 @@ def check_targets(y: torch.Tensor, x: torch.Tensor, params: AIONParams) -> torch
         raise TypeError(f"y has dtype {y.dtype} but the parameters have {params.dtype}; convert one to match")
     if y.device != params.device:
         raise ValueError(f"y is on {y.device} but the parameters are on {params.device}; move one to match")
+    if y.ndim == 2 and y.shape[1] == 1 and x.shape[1] != 1:
+        raise ValueError(f"y has shape {tuple(y.shape)}, a column; pass targets of shape (N,) or (B, N), e.g. y.squeeze(-1)")
     if y.ndim == 1:
         y = y.unsqueeze(0)
     if y.ndim != 2:
@@ -58,6 +60,8 @@ def uniform_step(x: torch.Tensor, rtol: float = 1e-9) -> torch.Tensor:
         raise ValueError(f"a uniform grid needs one input dimension, got d={x.shape[-1]}")
     if x.shape[1] < 2:
         raise ValueError(f"a grid needs at least two points, got {x.shape[1]}")
+    # Rounding of the grid points alone reaches a few eps, so float32 grids get a wider tolerance.
+    rtol = max(rtol, 64 * torch.finfo(x.dtype).eps)
     grid = x[..., 0]
     steps = grid.diff(dim=1)
     h = (grid[:, -1] - grid[:, 0]) / (grid.shape[1] - 1)

@@ -180,6 +180,10 @@ def _eigen_iteration(gamma: torch.Tensor, hankel: torch.Tensor, xtol: float, max
         current = gamma[index]
         matrix, factored = osborne_matrix(current, hankel[index], exact)
         broken = broken.index_put((index,), ~factored)
+        finite = torch.isfinite(matrix).all(dim=2).all(dim=1)
+        broken = broken.index_put((index,), broken[index] | ~finite)
+        factored = factored & finite
+        matrix = torch.where(factored[:, None, None], matrix, torch.eye(matrix.shape[1], dtype=matrix.dtype, device=matrix.device))
         eigenvalues, eigenvectors = torch.linalg.eigh(matrix)
         chosen = eigenvalues.abs().argmin(dim=1) if exact else torch.zeros_like(index)
         update = eigenvectors.gather(2, chosen[:, None, None].expand(-1, eigenvectors.shape[1], 1)).squeeze(2)
@@ -300,7 +304,11 @@ def direct_solve(
     grad_norm_start = grad_start.to_vector().norm(dim=1)
 
     gamma = characteristic_polynomial(params, h)
-    hankel = y.unfold(1, p + 1, 1)  # (B, N-p, p+1), hankel[b, n, k] = y[b, n+k]
+    # The roots do not depend on the scale of y, and B(γ) grows as its square, so the
+    # eigen-iteration runs on y / max|y| to keep very large or small data in range.
+    scale = y.abs().amax(dim=1, keepdim=True)
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    hankel = (y / scale).unfold(1, p + 1, 1)  # (B, N-p, p+1), hankel[b, n, k] = y[b, n+k] / scale
     # Stage 1 (weighted Prony) moves γ into the basin of the least-squares solution; with
     # noise-free data it lands on it at once, because then Y γ* = 0 for every weight W.
     # Stage 2 (Osborne–Smyth) converges to the exact stationary point ∇L = 0.

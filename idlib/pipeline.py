@@ -190,6 +190,16 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.output_dir is not None:
         parameters["output_dir"] = str(output_root)
     if arguments.device is not None:
+        import torch
+
+        try:
+            device = torch.device(arguments.device)
+        except RuntimeError as error:
+            logger.error("invalid --device %r: %s", arguments.device, error)
+            return 2
+        if device.type == "cuda" and not torch.cuda.is_available():
+            logger.error("--device %s requested but this torch build sees no CUDA device; use --device cpu", arguments.device)
+            return 2
         parameters["device"] = arguments.device
     if arguments.quick:
         parameters["quick"] = True

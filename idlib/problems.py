@@ -110,8 +110,12 @@ def random_one_atom_problem(
 def parameter_error(params: AIONParams, truth: AIONParams) -> torch.Tensor:
     """Relative parameter error ``‖c(θ) - c(θ*)‖₂ / ‖c(θ*)‖₂`` between canonical forms, shape ``(B,)``.
 
+    ``params`` may be AIONParams or a flat vector such as ``SolverReport.theta`` (shaped like ``truth``).
+
     ``c`` maps to ``A ≥ 0, ω ≥ 0, φ ∈ (-π, π]``; phases are compared modulo 2π.
     """
+    if isinstance(params, torch.Tensor):
+        params = AIONParams.from_vector(params, truth.rank, truth.dim, truth.terms)
     left, right = params.canonical(), truth.canonical()
     differences = [left.A - right.A, left.alpha - right.alpha, left.omega - right.omega, wrap_phase(left.phi - right.phi)]
     error = torch.cat([d.reshape(d.shape[0], -1) for d in differences], dim=1).norm(dim=1)

@@ -65,6 +65,13 @@ def test_failing_notebook_reported_and_others_run(tmp_path):
     assert [record["status"] for record in provenance["notebooks"]] == ["ok", "failed"]
 
 
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="checks the message on machines without CUDA")
+def test_cuda_device_without_cuda_rejected(tmp_path):
+    result = run_driver("--only", "01", "--device", "cuda", "--output-dir", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "sees no CUDA device" in result.stderr
+
+
 def test_unknown_notebook_prefix_rejected(tmp_path):
     result = run_driver("--only", "99", "--output-dir", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2

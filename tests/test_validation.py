@@ -72,6 +72,8 @@ CASES = [
      lambda: direct_solve(one_atom(), grid(40), torch.zeros(39, dtype=F64)), ValueError, "one target per input point"),
     ("y-batch", "targets with another batch size than the parameters",
      lambda: direct_solve(batch_of(2), grid(40), torch.zeros(3, 40, dtype=F64)), ValueError, "batch size 3"),
+    ("y-column", "targets shaped as a column (N, 1)",
+     lambda: direct_solve(one_atom(), grid(40), torch.zeros(40, 1, dtype=F64)), ValueError, "a column"),
     ("y-dtype", "targets of another dtype",
      lambda: direct_solve(one_atom(), grid(40), torch.zeros(40, dtype=torch.float32)), TypeError, "y has dtype"),
     ("too-few-points-solve", "fewer points than the direct solve needs",
@@ -136,3 +138,18 @@ def test_readme_lists_every_case():
     readme = (REPOSITORY_ROOT / "README.md").read_text()
     missing = [case[0] for case in CASES if f"`{case[0]}`" not in readme]
     assert not missing, f"README's bad-input table lacks {missing}"
+
+
+def test_huge_data_gets_status_not_crash():
+    x, y = clean_data(64)
+    starts = AIONParams(*(torch.cat([t, t]) for t in one_atom(A=0.8, omega=1.1).tensors()))
+    result = direct_solve(starts, x, torch.stack([y, torch.full_like(y, 1e200)]))
+    assert result.status[0] == "converged"
+    assert result.status[1] != "converged"
+
+
+def test_float32_uniform_grid_accepted():
+    x = torch.linspace(0.0, 15.0, 64)
+    y = aion(one_atom(dtype=torch.float32), x)[0]
+    result = direct_solve(one_atom(A=0.8, omega=1.1, dtype=torch.float32), x, y)
+    assert result.status == ["converged"]
