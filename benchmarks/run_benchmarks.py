@@ -42,8 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
-    seeds = arguments.seeds if arguments.seeds is not None else (3 if arguments.quick else 100)
-    expensive_seeds = arguments.expensive_seeds if arguments.expensive_seeds is not None else (1 if arguments.quick else 20)
+    seeds = arguments.seeds
+    if seeds is None:
+        seeds = 3 if arguments.quick else 100
+    expensive_seeds = arguments.expensive_seeds
+    if expensive_seeds is None:
+        expensive_seeds = 1 if arguments.quick else 20
     if seeds < 1 or expensive_seeds < 0 or arguments.restarts < 0 or arguments.threads < 1:
         print(f"invalid counts: seeds={seeds}, expensive seeds={expensive_seeds}, restarts={arguments.restarts}, "
               f"threads={arguments.threads}; seeds and threads must be at least 1", file=sys.stderr)

@@ -84,7 +84,7 @@ ONE_DIMENSIONAL_ONLY = {"VarPro"}
 
 
 def applicable(method: str, problem: Problem) -> bool:
-    """Whether ``method`` can run on ``problem`` (grid and dimension requirements)."""
+    """Return whether ``method`` can run on ``problem`` (grid and dimension requirements)."""
     _, needs_uniform = METHODS[method]
     if needs_uniform and not is_uniform_one_dimensional(problem):
         return False
@@ -179,7 +179,7 @@ def run_problem(problem: Problem, methods: list[str], restarts: int = 3, seed: i
 def summarise(results: list[dict], reference: str = "ID") -> list[dict]:
     """Aggregate per family and method: success rate, median steps, work and time ratio to ``reference``.
 
-    ``results`` holds dicts with ``family`` and ``runs`` (as from ``run_problem``). The time ratio
+    ``results`` contains dicts with ``family`` and ``runs`` (as from ``run_problem``). The time ratio
     is the median over problems of ``t_method / t_reference`` on the same problem, so both times
     come from the same run; it is missing where the reference does not apply.
     """

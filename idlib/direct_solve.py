@@ -47,7 +47,7 @@ non-convex landscape.
 
 Cost: each eigen-iteration factorises the ``(N-p) × (N-p)`` banded Gram matrix ``X_γᵀ X_γ``.
 NOTE: this implementation forms it dense, so one iteration costs O(N³) per problem rather than
-the O(N p²) a banded factorisation would give; for the grids used here (N ≤ a few hundred) the
+the O(N p²) a banded factorisation would give. For the grids used here (N ≤ a few hundred) the
 dense factorisation is fast and numerically equivalent.
 """
 
@@ -191,7 +191,7 @@ def _eigen_iteration(gamma: torch.Tensor, hankel: torch.Tensor, xtol: float, max
         update = torch.where(factored[:, None], update * sign[:, None], current)
         iterations[index] += 1
         # An eigenvector is determined only to about eps ‖B‖ / gap, where gap separates its
-        # eigenvalue from the others; steps below that floor are rounding, not progress.
+        # eigenvalue from the others. Steps below that floor are rounding, not progress.
         others = eigenvalues.scatter(1, chosen[:, None], float("inf"))
         gap = (others - eigenvalues.gather(1, chosen[:, None])).abs().amin(dim=1)
         floor = 100 * torch.finfo(gamma.dtype).eps * eigenvalues.abs().amax(dim=1) / gap
@@ -424,11 +424,20 @@ def infinite_descent(params: AIONParams, x: torch.Tensor, y: torch.Tensor, **opt
         eig_solves=int(result.eig_solves[0]),
         inner_iterations=int(result.inner_iterations[0]),
     )
+    return single_step_report("Infinite Descent", params, result, work)
+
+
+def single_step_report(method: str, params: AIONParams, result: DirectSolveResult, work: WorkCounts) -> SolverReport:
+    """Build the report of one step on a single problem from a batch-of-one ``DirectSolveResult``.
+
+    The path is the start and the new point; the step counts as one outer iteration when δ was
+    applied (status ``"converged"`` or ``"higher_loss"``).
+    """
     start = params.to_vector()[0]
     end = result.params.to_vector()[0]
     stepped = result.status[0] in ("converged", "higher_loss")
     return SolverReport(
-        method="Infinite Descent",
+        method=method,
         theta=end,
         status=result.status[0],
         message=result.message[0],

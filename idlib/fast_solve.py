@@ -122,7 +122,7 @@ import torch
 
 from .aion import AIONParams, as_batched_inputs
 from .data import check_exponent_range, check_targets, uniform_step
-from .direct_solve import DirectSolveResult, _nearest_representative
+from .direct_solve import DirectSolveResult, _nearest_representative, single_step_report
 from .report import SolverReport, WorkCounts
 
 # Status codes used inside the batched computation; turned into strings once at the end.
@@ -1064,18 +1064,4 @@ def fast_infinite_descent(
         eig_solves=int(result.eig_solves[0]),
         inner_iterations=iterations,
     )
-    start = params.to_vector()[0]
-    end = result.params.to_vector()[0]
-    stepped = result.status[0] in ("converged", "higher_loss")
-    return SolverReport(
-        method="Infinite Descent (fast)",
-        theta=end,
-        status=result.status[0],
-        message=result.message[0],
-        outer_iterations=1 if stepped else 0,
-        work=work,
-        wall_time_s=result.wall_time_s,
-        path=[start, end],
-        losses=[float(result.loss_start[0]), float(result.loss[0])],
-        grad_norms=[float(result.grad_norm_start[0]), float(result.grad_norm[0])],
-    )
+    return single_step_report("Infinite Descent (fast)", params, result, work)

@@ -91,7 +91,7 @@ def output_digests(output_root: Path) -> dict[str, str]:
 
 
 def display_path(path: Path) -> str:
-    """The path relative to the repository when inside it, else absolute."""
+    """Return the path relative to the repository when inside it, else absolute."""
     try:
         return path.resolve().relative_to(REPOSITORY_ROOT).as_posix() or "."
     except ValueError:

@@ -32,7 +32,7 @@ def method_color(method: str) -> str:
 
 
 def new_figure(width: float, height: float) -> Figure:
-    """A figure detached from pyplot, so no backend or global state is involved."""
+    """Create a figure detached from pyplot, so no backend or global state is involved."""
     figure = Figure(figsize=(width, height), layout="constrained")
     matplotlib.rcParams["svg.hashsalt"] = "idlib"
     return figure

@@ -129,7 +129,7 @@ def throughput_figure(rows: list[dict]) -> Figure:
 
 
 def sunspot_figure(curves: dict[str, torch.Tensor], terms: int) -> Figure:
-    """The mean-removed sunspot series with each method's fitted AION of ``terms`` terms."""
+    """Plot the mean-removed sunspot series with each method's fitted AION of ``terms`` terms."""
     figure = new_figure(9.0, 3.8)
     ax = figure.subplots()
     years = curves["years"].cpu().numpy()

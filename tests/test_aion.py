@@ -85,7 +85,8 @@ def test_names_of_larger_model_are_indexed():
     params = AIONParams(*(torch.zeros(1, 2, 1, 3, dtype=torch.float64) for _ in range(4)))
     names = params.names()
     assert len(names) == params.n_params == 24
-    assert names[0] == "A[1,1,1]" and names[-1] == "phi[2,1,3]"
+    assert names[0] == "A[1,1,1]"
+    assert names[-1] == "phi[2,1,3]"
 
 
 @settings(max_examples=60, deadline=None)
@@ -95,8 +96,10 @@ def test_canonical_form_gives_same_model(seed):
     params = random_params(generator, 2, 2, 2, 2, scale=3.0)
     x = torch.rand(2, 13, 2, generator=generator, dtype=torch.float64)
     canonical = params.canonical()
-    assert bool((canonical.A >= 0).all() and (canonical.omega >= 0).all())
-    assert bool((canonical.phi > -math.pi).all() and (canonical.phi <= math.pi).all())
+    assert bool((canonical.A >= 0).all())
+    assert bool((canonical.omega >= 0).all())
+    assert bool((canonical.phi > -math.pi).all())
+    assert bool((canonical.phi <= math.pi).all())
     torch.testing.assert_close(aion(canonical, x), aion(params, x), rtol=1e-11, atol=1e-11)
 
 

@@ -57,7 +57,9 @@ def test_failing_notebook_reported_and_others_run(tmp_path):
     result = run_driver("--notebook-dir", str(notebooks), "--output-dir", str(output), "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path)
 
     assert result.returncode == 1
-    assert "02_bad.py" in result.stderr and "cell" in result.stderr and "deliberate failure" in result.stderr
+    assert "02_bad.py" in result.stderr
+    assert "cell" in result.stderr
+    assert "deliberate failure" in result.stderr
     assert read_table(output / "paper" / "tables" / "good.csv") == [{"name": "good", "value": "1"}]
     assert stale.read_text() == "name,value\nbad,previous\n"
     assert (tmp_path / "runs" / "executed" / "02_bad.ipynb").exists()
